@@ -1,0 +1,1 @@
+"""Werkmaat's outer layer: settings, the command line, channel adapters, web pages, wiring."""

@@ -1,0 +1,138 @@
+"""The `werkmaat` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from bot.settings import Settings
+
+app = typer.Typer(help="Werkmaat: a multilingual chat assistant for job-activation programmes.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The case store.", no_args_is_help=True)
+counselor_app = typer.Typer(help="Counselors who may read cases and talk to clients.",
+                            no_args_is_help=True)
+nlu_app = typer.Typer(help="Understanding free text.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(counselor_app, name="counselor")
+app.add_typer(nlu_app, name="nlu")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return settings
+
+
+@app.command()
+def run() -> None:
+    """Run the web chat, the counselor page and (with a token) the Telegram bot."""
+    from bot.runtime import serve
+
+    try:
+        asyncio.run(serve(_settings()))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def chat(client: Annotated[str | None, typer.Option(help="Console client id")] = None) -> None:
+    """Talk to Werkmaat in this terminal (numbers press buttons)."""
+    from bot.composition import build
+    from bot.console import run_console
+
+    settings = _settings()
+    logging.getLogger().setLevel(logging.WARNING)
+    werkmaat = build(settings)
+    asyncio.run(run_console(werkmaat.engine, client))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version."""
+    from storage.sql import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo("The case store is up to date.")
+
+
+@counselor_app.command("add")
+def counselor_add(
+    name: Annotated[str, typer.Option(help="Full name, as clients will see the first name")],
+    telegram_id: Annotated[int | None, typer.Option(help="Telegram user id")] = None,
+    languages: Annotated[str, typer.Option(help="Languages spoken, e.g. nl,en,ar")] = "nl",
+    role: Annotated[str, typer.Option(help="counselor, coordinator or admin")] = "counselor",
+) -> None:
+    """Register a counselor."""
+    from bot.composition import open_database
+    from dialogues.languages import supported
+    from storage.records import AuditRecord, CounselorRecord, CounselorRole
+
+    codes = tuple(c.strip() for c in languages.split(",") if c.strip())
+    unknown = [c for c in codes if not supported(c)]
+    if unknown:
+        raise typer.BadParameter(f"unknown language code(s): {', '.join(unknown)}")
+    try:
+        role_value = CounselorRole(role)
+    except ValueError:
+        raise typer.BadParameter("role must be counselor, coordinator or admin") from None
+    database = open_database(_settings())
+    now = datetime.now(UTC)
+    with database() as uow:
+        if telegram_id is not None and uow.counselors.by_telegram_id(telegram_id):
+            typer.echo(f"A counselor with Telegram id {telegram_id} exists already.", err=True)
+            raise typer.Exit(1)
+        added = uow.counselors.add(CounselorRecord(name=name.strip(), role=role_value,
+                                                   created_at=now, telegram_user_id=telegram_id,
+                                                   languages=codes))
+        uow.audit.add(AuditRecord("cli", "counselor.add", f"counselor:{added.id}", now,
+                                  {"role": role_value.value}))
+        uow.commit()
+    typer.echo(f"Counselor {added.id} added: {added.name} ({added.role.value}, "
+               f"{', '.join(added.languages)}).")
+
+
+@counselor_app.command("list")
+def counselor_list() -> None:
+    """List registered counselors."""
+    from bot.composition import open_database
+
+    database = open_database(_settings())
+    with database() as uow:
+        for c in uow.counselors.all():
+            typer.echo(f"{c.id}\t{c.name}\t{c.role.value}\t{','.join(c.languages)}\t"
+                       f"{c.telegram_user_id or '-'}")
+
+
+@nlu_app.command("parse")
+def nlu_parse(
+    backend: Annotated[str, typer.Option(help="embedded or rasa")] = "",
+) -> None:
+    """Read messages from standard input, one per line; write one JSON object per line."""
+    from nlu import load_backend
+
+    settings = _settings()
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        parser = load_backend(backend or settings.nlu_backend)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
+    for line in stdin:
+        text = line.rstrip("\r\n")
+        sys.stdout.write(json.dumps(parser.parse(text).as_contract(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,38 @@
+"""The composition root: settings in, a wired Werkmaat out. Nothing else builds objects."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from dialogues import Engine
+from nlu import NLU, load_backend
+from storage.sql import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Werkmaat:
+    settings: Settings
+    database: Database
+    nlu: NLU
+    engine: Engine
+
+
+def open_database(settings: Settings, upgrade: bool | None = None) -> Database:
+    """Open the case store; SQLite is migrated on start, PostgreSQL by `werkmaat db upgrade`."""
+    database = Database(settings.database_url)
+    if upgrade is None:
+        upgrade = database.engine.dialect.name == "sqlite"
+    if upgrade:
+        database.upgrade()
+    return database
+
+
+def build(settings: Settings, nlu: NLU | None = None) -> Werkmaat:
+    database = open_database(settings)
+    nlu = nlu or load_backend(settings.nlu_backend)
+    engine = Engine(database, nlu, settings.dialogue)
+    return Werkmaat(settings, database, nlu, engine)

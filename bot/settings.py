@@ -1,0 +1,75 @@
+"""Werkmaat's configuration: read once from the environment and an optional `.env` file.
+
+Every setting has the prefix WERKMAAT_ (e.g. WERKMAAT_DATABASE_URL); the README lists them all.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from dialogues.settings import DEFAULT_MUNICIPALITIES, DialogueSettings
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WERKMAAT_", env_file=".env",
+                                      env_file_encoding="utf-8", extra="ignore")
+
+    # Where the case store lives: a SQLite file by default, PostgreSQL in production.
+    database_url: str = "sqlite:///var/werkmaat.db"
+    # The bot's token from @BotFather; without it Telegram is off.
+    telegram_token: SecretStr | None = None
+    # Bot API base URL for a local or fake Bot API server; the token is appended as usual.
+    telegram_base_url: str | None = None
+    # The counselors' Telegram supergroup, where new cases and requests are announced.
+    counselor_chat_id: int | None = None
+    # Public HTTPS URL Telegram posts updates to; when set, webhook mode replaces polling.
+    webhook_url: str | None = None
+    # Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; other requests are refused.
+    webhook_secret: SecretStr | None = None
+    # Address of the web chat, the counselor page and the webhook.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    # Local time of the programme: dates shown to clients, office hours, reminders.
+    timezone: str = "Europe/Brussels"
+    # The programme's name as clients know it.
+    programme_name: str = "'t Werkt"
+    # Municipalities of the programme's area, comma-separated.
+    municipalities: Annotated[tuple[str, ...], NoDecode] = DEFAULT_MUNICIPALITIES
+    # Working days within which a counselor contacts a newly registered client.
+    response_working_days: int = Field(default=3, ge=1, le=30)
+    # Which NLU answers free text: "embedded" (in-process, the default).
+    nlu_backend: str = "embedded"
+    # Log level: DEBUG, INFO, WARNING, ERROR.
+    log_level: str = "INFO"
+
+    @field_validator("municipalities", mode="before")
+    @classmethod
+    def _split_municipalities(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("telegram_token", "webhook_secret", "webhook_url", "telegram_base_url",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @cached_property
+    def dialogue(self) -> DialogueSettings:
+        return DialogueSettings(programme_name=self.programme_name,
+                                municipalities=self.municipalities,
+                                response_working_days=self.response_working_days,
+                                timezone=self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_token is not None
+
+    @property
+    def web_address(self) -> str:
+        return f"http://{self.web_host}:{self.web_port}"

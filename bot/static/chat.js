@@ -1,0 +1,100 @@
+// Werkmaat web chat: a thin client of /chat/api/messages. The transcript is kept in this
+// browser tab only (sessionStorage), so a reload keeps it and closing the tab forgets it.
+(function () {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const KEY = "werkmaat-transcript";
+  let transcript = [];
+  try { transcript = JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (e) { transcript = []; }
+
+  function save() {
+    try { sessionStorage.setItem(KEY, JSON.stringify(transcript.slice(-300))); } catch (e) { /* full */ }
+  }
+
+  function render(entry, live) {
+    const li = document.createElement("li");
+    li.className = "msg " + (entry.me ? "msg--me" : "msg--bot");
+    li.setAttribute("dir", entry.dir || "auto");
+    if (entry.lang) li.setAttribute("lang", entry.lang);
+    const text = document.createElement("div");
+    text.className = "msg__text";
+    text.textContent = entry.text;
+    li.appendChild(text);
+    if (live && entry.buttons && entry.buttons.length) {
+      const box = document.createElement("div");
+      box.className = "buttons";
+      entry.buttons.forEach(function (row) {
+        const r = document.createElement("div");
+        r.className = "buttons__row";
+        row.forEach(function (b) {
+          const btn = document.createElement("button");
+          btn.type = "button";
+          btn.textContent = b.label;
+          btn.dataset.payload = b.payload;
+          btn.addEventListener("click", function () { send({ payload: b.payload }, b.label); });
+          r.appendChild(btn);
+        });
+        box.appendChild(r);
+      });
+      li.appendChild(box);
+    }
+    log.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function clearButtons() {
+    document.querySelectorAll(".buttons").forEach(function (b) { b.remove(); });
+  }
+
+  function show(entries) {
+    clearButtons();
+    entries.forEach(function (e, i) { render(e, i === entries.length - 1 || !!(e.buttons && e.buttons.length)); });
+  }
+
+  async function send(body, echo) {
+    clearButtons();
+    if (echo) {
+      const mine = { me: true, text: echo, dir: "auto" };
+      transcript.push(mine); render(mine, false);
+    }
+    let data;
+    try {
+      const res = await fetch("/chat/api/messages", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      data = await res.json();
+    } catch (e) {
+      data = { messages: [{ text: "⚠️ …", dir: "auto", buttons: [] }] };
+    }
+    const fresh = data.messages.map(function (m) {
+      return { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: m.buttons };
+    });
+    fresh.forEach(function (m) { transcript.push(m); });
+    transcript.forEach(function (m, i) { if (i < transcript.length - fresh.length) m.buttons = m.buttons && []; });
+    save();
+    fresh.forEach(function (m) { render(m, true); });
+    if (fresh.length && fresh[fresh.length - 1].lang) {
+      document.documentElement.lang = fresh[fresh.length - 1].lang;
+    }
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    send({ text: text }, text);
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+  });
+
+  if (transcript.length) {
+    show(transcript);
+  } else {
+    send({ start: true }, null);
+  }
+})();

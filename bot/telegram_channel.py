@@ -1,0 +1,214 @@
+"""The Telegram adapter: updates in, engine messages out, and Telegram's failures absorbed.
+
+Thin by design: it turns python-telegram-bot updates into `Incoming` messages, sends `Outgoing`
+messages with inline keyboards, and handles what Telegram can answer (429, a blocked bot,
+time-outs) so the engine never sees an SDK type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.settings import Settings
+from dialogues import ChannelName, ClientKey, CounselorAlert, Engine, Incoming, InputKind, Outgoing
+from dialogues.i18n import N_, Translator
+from dialogues.languages import LANGUAGES
+from storage.repositories import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+SEND_ATTEMPTS = 5
+COMMANDS = (
+    ("start", N_("Beginnen of opnieuw beginnen")),
+    ("language", N_("Een andere taal kiezen")),
+    ("help", N_("Wat kan deze chat?")),
+    ("stop", N_("Stoppen met de vragen")),
+)
+CALLBACK_DATA_MAX = 64
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The engine's view of a client's update; None for what is not a client talking to us."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    key = ClientKey(ChannelName.TELEGRAM, str(chat.id))
+    hint = (user.language_code or "") if user else ""
+    if update.callback_query is not None:
+        return Incoming.button(key, update.callback_query.data or "", locale_hint=hint,
+                               received_at=datetime.now(UTC))
+    message = update.message or update.edited_message
+    if message is None:
+        return None
+    common: dict[str, object] = {"locale_hint": hint, "received_at": message.date,
+                                 "channel_message_id": str(message.message_id)}
+    if message.text is not None:
+        return Incoming.typed(key, message.text, **common)
+    caption = message.caption or ""
+    for attr, kind in (("voice", InputKind.VOICE), ("audio", InputKind.AUDIO),
+                       ("photo", InputKind.PHOTO), ("document", InputKind.DOCUMENT),
+                       ("sticker", InputKind.STICKER), ("video", InputKind.VIDEO),
+                       ("video_note", InputKind.VIDEO), ("animation", InputKind.VIDEO),
+                       ("location", InputKind.LOCATION), ("contact", InputKind.CONTACT)):
+        if getattr(message, attr, None):
+            return Incoming(key, kind, text=caption, **common)  # type: ignore[arg-type]
+    return Incoming(key, InputKind.OTHER, text=caption, **common)  # type: ignore[arg-type]
+
+
+def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(b.label, callback_data=b.payload[:CALLBACK_DATA_MAX]) for b in row]
+        for row in message.buttons
+    ])
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Telegram takes 4096 characters a message: cut at line ends where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+class TelegramChannel:
+    """Sends engine messages to Telegram chats, retrying what can be retried."""
+
+    def __init__(self, application: Application, store: UnitOfWorkFactory) -> None:
+        self.application = application
+        self.store = store
+
+    async def send(self, to: ClientKey, message: Outgoing) -> None:
+        parts = split_text(message.text)
+        for i, part in enumerate(parts):
+            markup = keyboard(message) if i == len(parts) - 1 else None
+            await self._send_text(int(to.external_id), part, markup, to)
+
+    async def _send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
+                         to: ClientKey | None = None, thread_id: int | None = None) -> bool:
+        bot = self.application.bot
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await bot.send_message(chat_id, text, reply_markup=markup,
+                                       message_thread_id=thread_id)
+                return True
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+                log.warning("Telegram asked to wait %.1f s (429)", seconds)
+                await asyncio.sleep(seconds)
+            except Forbidden:
+                log.warning("a Telegram client blocked the bot; marked unreachable")
+                if to is not None:
+                    await asyncio.to_thread(self._mark_unreachable, to)
+                return False
+            except BadRequest:
+                log.exception("Telegram refused a message")
+                return False
+            except (TimedOut, NetworkError):
+                log.warning("Telegram did not answer (attempt %d of %d)", attempt, SEND_ATTEMPTS)
+                await asyncio.sleep(min(2 ** attempt * 0.25, 8))
+        log.error("gave up sending a Telegram message after %d attempts", SEND_ATTEMPTS)
+        return False
+
+    def _mark_unreachable(self, to: ClientKey) -> None:
+        with self.store() as uow:
+            client = uow.clients.by_identity(to.channel.value, to.external_id)
+            if client is not None and client.reachable:
+                client.reachable = False
+                uow.clients.save(client)
+                uow.commit()
+
+
+class TelegramCounselorAlerts:
+    """Announces new work in the counselors' supergroup and marks the task as announced."""
+
+    def __init__(self, channel: TelegramChannel, chat_id: int, store: UnitOfWorkFactory) -> None:
+        self.channel = channel
+        self.chat_id = chat_id
+        self.store = store
+
+    async def alert(self, alert: CounselorAlert) -> None:
+        if await self.channel._send_text(self.chat_id, "🔔 " + alert.text, None):
+            await asyncio.to_thread(self._mark, alert.task_id)
+
+    def _mark(self, task_id: int) -> None:
+        with self.store() as uow:
+            uow.tasks.mark_notified(task_id, datetime.now(UTC))
+            uow.commit()
+
+    async def flush(self) -> None:
+        """Announce tasks that were stored while Telegram was unreachable or the bot was down."""
+        def pending() -> list[tuple[int, str]]:
+            with self.store() as uow:
+                return [(t.id, t.summary) for t in uow.tasks.unnotified()]
+        for task_id, summary in await asyncio.to_thread(pending):
+            await self.alert(CounselorAlert(task_id, summary))
+
+
+def build_application(settings: Settings) -> Application:
+    assert settings.telegram_token is not None
+    builder = ApplicationBuilder().token(settings.telegram_token.get_secret_value())
+    if settings.telegram_base_url:
+        base = settings.telegram_base_url
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    if settings.webhook_url:
+        builder = builder.updater(None)
+    return builder.concurrent_updates(True).build()
+
+
+async def set_commands(application: Application) -> None:
+    """The command menu in every language our catalogs speak, Dutch as the default."""
+    bot = application.bot
+    scope = BotCommandScopeAllPrivateChats()
+    for lang in LANGUAGES:
+        tr = Translator(lang.code)
+        commands = [BotCommand(name, tr.gettext(desc)) for name, desc in COMMANDS]
+        code = None if lang.code == "nl" else lang.code
+        await bot.set_my_commands(commands, scope=scope, language_code=code)
+        if code is None:
+            await bot.set_my_commands(commands, scope=scope)
+
+
+def install_handlers(application: Application, engine: Engine, channel: TelegramChannel,
+                     alerts: TelegramCounselorAlerts | None) -> None:
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = to_incoming(update)
+        if update.callback_query is not None:
+            asyncio.get_running_loop().create_task(_answer_callback(update))
+        if incoming is None:
+            return
+        await engine.receive(incoming, channel, alerts)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling a Telegram update: %s", context.error)
+
+    application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
+
+
+async def _answer_callback(update: Update) -> None:
+    try:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+    except Exception:  # a late or duplicate answer is harmless
+        log.debug("callback query answer failed", exc_info=True)

@@ -1,0 +1,150 @@
+"""The web side of Werkmaat in one FastAPI app: the web chat, the counselor page, the webhook.
+
+The web chat needs no account: a random, unguessable cookie is the client's identity on this
+channel, and the conversation state lives in the case store like any other channel's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from bot.composition import Werkmaat
+from dialogues import ChannelName, ClientKey, Incoming, Outgoing
+from dialogues.channel import AlertSink, CollectingChannel
+from dialogues.i18n import Translator
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "werkmaat_chat"
+COOKIE_MAX_AGE = 30 * 24 * 3600
+MAX_TEXT = 20_000
+
+
+class ChatInput(BaseModel):
+    text: str = Field(default="", max_length=MAX_TEXT)
+    payload: str = Field(default="", max_length=200)
+    start: bool = False
+
+
+@dataclass
+class WebButton:
+    label: str
+    payload: str
+
+
+@dataclass
+class WebMessage:
+    text: str
+    lang: str
+    dir: str
+    buttons: list[list[WebButton]]
+
+
+def to_web(message: Outgoing) -> WebMessage:
+    return WebMessage(message.text, message.language, "rtl" if message.rtl else "ltr",
+                      [[WebButton(b.label, b.payload) for b in row] for row in message.buttons])
+
+
+def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
+               telegram_updates: asyncio.Queue[Any] | None = None,
+               telegram_bot: Any = None) -> FastAPI:
+    """The ASGI app; Telegram's webhook route exists only when a queue for updates is given."""
+    app = FastAPI(title="Werkmaat", docs_url=None, redoc_url=None, openapi_url=None)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    settings = werkmaat.settings
+    staff = Translator(settings.dialogue.staff_language, settings.timezone)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/chat")
+
+    @app.get("/healthz")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/chat", response_class=HTMLResponse)
+    async def chat_page(request: Request) -> Response:
+        response = templates.TemplateResponse(request, "chat.html",
+                                              {"programme": settings.programme_name})
+        if not _valid_token(request.cookies.get(COOKIE)):
+            _set_cookie(response, request, secrets.token_urlsafe(24))
+        return response
+
+    @app.post("/chat/api/messages")
+    async def chat_message(body: ChatInput, request: Request) -> Response:
+        token = request.cookies.get(COOKIE)
+        new_token = None
+        if not _valid_token(token):
+            token = new_token = secrets.token_urlsafe(24)
+        assert token is not None
+        key = ClientKey(ChannelName.WEB, token)
+        hint = request.headers.get("accept-language", "").split(",", 1)[0]
+        if body.payload:
+            incoming = Incoming.button(key, body.payload, locale_hint=hint)
+        elif body.start:
+            incoming = Incoming.typed(key, "/start", locale_hint=hint)
+        else:
+            incoming = Incoming.typed(key, body.text, locale_hint=hint)
+        sink = CollectingChannel()
+        await werkmaat.engine.receive(incoming, sink, alerts)
+        response = JSONResponse({"messages": [asdict(to_web(m)) for _, m in sink.sent]})
+        if new_token:
+            _set_cookie(response, request, new_token)
+        return response
+
+    @app.get("/dashboard", response_class=HTMLResponse)
+    async def dashboard(request: Request) -> Response:
+        def figures() -> dict[str, Any]:
+            with werkmaat.database() as uow:
+                cases = uow.cases.recent(1000)
+                tasks = uow.tasks.open(1000)
+            return {"cases": len(cases), "tasks": len(tasks),
+                    "urgent": sum(1 for t in tasks if t.priority.value == "urgent")}
+        data = await asyncio.to_thread(figures)
+        return templates.TemplateResponse(request, "dashboard.html",
+                                          {"programme": settings.programme_name, "_": staff.gettext,
+                                           **data})
+
+    if telegram_updates is not None:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+
+        @app.post("/telegram/webhook")
+        async def telegram_webhook(request: Request) -> Response:
+            given = request.headers.get("x-telegram-bot-api-secret-token", "")
+            if not secret or not hmac.compare_digest(given, secret):
+                return Response(status_code=403)
+            from telegram import Update
+
+            try:
+                update = Update.de_json(await request.json(), telegram_bot)
+            except Exception:
+                log.warning("unreadable webhook body refused")
+                return Response(status_code=400)
+            await telegram_updates.put(update)
+            return Response(status_code=200)
+
+    return app
+
+
+def _valid_token(token: str | None) -> bool:
+    return bool(token) and 20 <= len(token or "") <= 64 and all(
+        c.isalnum() or c in "-_" for c in token or "")
+
+
+def _set_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")

@@ -1,0 +1,41 @@
+"""The channel port: where replies go. Telegram, the web chat and the console implement it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from dialogues.messages import ClientKey, CounselorAlert, Outgoing
+
+
+class Channel(Protocol):
+    """Delivers messages to a client on one channel. Failures are the adapter's to handle."""
+
+    async def send(self, to: ClientKey, message: Outgoing) -> None: ...
+
+
+class AlertSink(Protocol):
+    """Tells counselors at once about new work (a Telegram group, a log, a test list)."""
+
+    async def alert(self, alert: CounselorAlert) -> None: ...
+
+
+@dataclass
+class CollectingChannel:
+    """A channel that keeps what it was given: the test double, and the web chat's inbox."""
+
+    sent: list[tuple[ClientKey, Outgoing]] = field(default_factory=list)
+
+    async def send(self, to: ClientKey, message: Outgoing) -> None:
+        self.sent.append((to, message))
+
+    def texts(self) -> list[str]:
+        return [m.text for _, m in self.sent]
+
+
+@dataclass
+class CollectingAlerts:
+    alerts: list[CounselorAlert] = field(default_factory=list)
+
+    async def alert(self, alert: CounselorAlert) -> None:
+        self.alerts.append(alert)

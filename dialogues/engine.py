@@ -1,0 +1,271 @@
+"""The dialogue engine: one inbound message in, one unit of work, replies and alerts out.
+
+It knows no channel SDK and no database library: adapters hand it `Incoming` messages, it
+talks to the case store through the unit-of-work contract, and returns a `Reply`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from dialogues.channel import AlertSink, Channel
+from dialogues.flows import first_contact, registered
+from dialogues.flows.common import (
+    HELP,
+    HUMAN,
+    LANGUAGE,
+    request_human,
+    send_crisis_help,
+    send_help,
+)
+from dialogues.i18n import N_, Translator
+from dialogues.languages import from_locale_hint, language
+from dialogues.messages import Incoming, InputKind, Outgoing, Reply
+from dialogues.ordering import KeyedLocks
+from dialogues.settings import DialogueSettings
+from dialogues.state import Conversation, IntakeAnswers, Step
+from dialogues.turn import StepHandler, Turn
+from nlu.types import NLU, ParseResult
+from storage.records import (
+    Author,
+    ClientRecord,
+    ConsentState,
+    Direction,
+    InteractionRecord,
+    StateRecord,
+    TaskKind,
+)
+from storage.repositories import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MAX_STORED_TEXT = 10_000
+GLOBAL_COMMANDS = ("start", "language", "help", "stop")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    def __init__(self, store: UnitOfWorkFactory, nlu: NLU, settings: DialogueSettings,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.nlu = nlu
+        self.settings = settings
+        self.clock = clock
+        self.handlers: dict[Step, StepHandler] = {**first_contact.HANDLERS,
+                                                  **registered.HANDLERS}
+        self._locks = KeyedLocks()
+
+    async def receive(self, incoming: Incoming, channel: Channel,
+                      alerts: AlertSink | None = None) -> Reply:
+        """Handle a message and deliver the replies through the channel it came from."""
+        reply = await self.handle_async(incoming)
+        for message in reply.messages:
+            await channel.send(incoming.client, message)
+        if alerts is not None:
+            for alert in reply.alerts:
+                try:
+                    await alerts.alert(alert)
+                except Exception:
+                    log.exception("counselor alert %s not delivered now; it stays in the store",
+                                  alert.task_id)
+        return reply
+
+    async def handle_async(self, incoming: Incoming) -> Reply:
+        """Handle messages of one client strictly in order; never raise to the channel."""
+        async with self._locks.hold(str(incoming.client)):
+            try:
+                return await asyncio.to_thread(self.handle, incoming)
+            except Exception:
+                log.exception("turn failed for a %s client", incoming.client.channel.value)
+                return self.apology(incoming)
+
+    def apology(self, incoming: Incoming) -> Reply:
+        """A polite answer when something broke on our side; the client may simply retry."""
+        code = from_locale_hint(incoming.locale_hint) or "nl"
+        try:
+            with self.store() as uow:
+                client = uow.clients.by_identity(incoming.client.channel.value,
+                                                 incoming.client.external_id)
+                code = client.language if client else code
+        except Exception:
+            log.exception("could not read the client's language for an apology")
+        tr = Translator(code, self.settings.timezone)
+        _ = tr.gettext
+        return Reply([Outgoing(_("Sorry, er ging iets mis bij ons. Probeer het zo opnieuw."),
+                               language=code, rtl=tr.rtl)])
+
+    def handle(self, incoming: Incoming) -> Reply:
+        parse = self._parse(incoming)
+        now = self.clock()
+        with self.store() as uow:
+            client = self._client(uow, incoming, now)
+            stored = uow.states.load(client.id)
+            conversation = Conversation.from_stored(stored.step if stored else None,
+                                                    stored.data if stored else None)
+            turn = Turn(incoming=incoming, client=client, conversation=conversation, uow=uow,
+                        settings=self.settings, now=now, parse=parse,
+                        tr=Translator(client.language, self.settings.timezone),
+                        prompt_step=self._prompt)
+            self._dispatch(turn)
+            client.last_seen_at = now
+            uow.clients.save(client)
+            uow.states.save(client.id, StateRecord(conversation.step.value,
+                                                   conversation.to_data(), now))
+            self._log(turn)
+            uow.commit()
+        return turn.reply
+
+    # ---- routing ----------------------------------------------------------------------------
+
+    def _dispatch(self, turn: Turn) -> None:
+        incoming = turn.incoming
+        if turn.step == Step.START:
+            self._prompt(turn)
+            return
+        if incoming.kind == InputKind.COMMAND:
+            self._command(turn)
+        elif incoming.kind.is_media:
+            self._media(turn)
+        elif turn.parse is not None and turn.parse.crisis:
+            send_crisis_help(turn)
+        elif incoming.payload in (HELP, LANGUAGE, HUMAN):
+            self._menu(turn)
+        elif incoming.kind == InputKind.TEXT and not turn.text:
+            turn.reprompt()
+        elif (incoming.kind == InputKind.TEXT and turn.parse is not None
+              and turn.parse.intent == "change_language"
+              and turn.parse.confidence >= self.settings.nlu_confidence_threshold
+              and turn.step not in (Step.CHOOSE_LANGUAGE, Step.FIRST_NAME, Step.CONTACT)):
+            self._open_language_picker(turn)
+        else:
+            self.handlers[turn.step].answer(turn)
+
+    def _prompt(self, turn: Turn) -> None:
+        self.handlers[turn.conversation.step].prompt(turn)
+
+    def _command(self, turn: Turn) -> None:
+        _ = turn.tr.gettext
+        name = turn.incoming.command
+        if name == "start":
+            if turn.step in (Step.START, Step.STOPPED, Step.CHOOSE_LANGUAGE):
+                turn.go(Step.CHOOSE_LANGUAGE)
+            elif turn.step == Step.REGISTERED:
+                turn.say(turn.tr.format(_("Welkom terug, {name}!"), name=turn.client.first_name))
+                turn.reprompt()
+            else:
+                turn.say(_("Welkom terug! We gaan verder waar we waren."))
+                turn.reprompt()
+        elif name == "language":
+            self._open_language_picker(turn)
+        elif name == "help":
+            send_help(turn)
+            turn.reprompt()
+        elif name == "stop":
+            self._stop(turn)
+        else:
+            turn.say(_("Dat commando ken ik niet. Je kunt /start, /language, /help en /stop "
+                       "gebruiken."))
+            turn.reprompt()
+
+    def _open_language_picker(self, turn: Turn) -> None:
+        if turn.step != Step.CHOOSE_LANGUAGE:
+            turn.conversation.resume = turn.step
+        turn.go(Step.CHOOSE_LANGUAGE)
+
+    def _stop(self, turn: Turn) -> None:
+        _ = turn.tr.gettext
+        if turn.client.consent == ConsentState.GRANTED and turn.step == Step.REGISTERED:
+            turn.say(_("Goed, ik stop. Je begeleider kan je nog altijd bereiken. "
+                       "Schrijf me gerust als je iets nodig hebt."))
+            return
+        turn.conversation.answers = IntakeAnswers()
+        turn.conversation.resume = None
+        if turn.client.consent == ConsentState.GRANTED and turn.uow.cases.current_for(
+                turn.client.id):
+            turn.conversation.step = Step.REGISTERED
+            turn.say(_("Goed, ik stop. Je begeleider kan je nog altijd bereiken. "
+                       "Schrijf me gerust als je iets nodig hebt."))
+            return
+        turn.go(Step.STOPPED)
+
+    def _menu(self, turn: Turn) -> None:
+        payload = turn.incoming.payload
+        if payload == HELP:
+            send_help(turn)
+            turn.reprompt()
+        elif payload == LANGUAGE:
+            self._open_language_picker(turn)
+        else:
+            request_human(turn)
+
+    def _media(self, turn: Turn) -> None:
+        _ = turn.tr.gettext
+        kind = turn.incoming.kind
+        if kind == InputKind.VOICE or kind == InputKind.AUDIO:
+            turn.say(_("Ik kan nog niet naar spraakberichten luisteren. "
+                       "Typ je bericht, of kies een knop."))
+        elif kind in (InputKind.PHOTO, InputKind.DOCUMENT):
+            turn.say(_("Ik kan nog geen foto’s of bestanden lezen. "
+                       "Typ je bericht, of kies een knop."))
+        else:
+            turn.say(_("Dat kan ik niet lezen. Typ je bericht, of kies een knop."))
+        if turn.step == Step.REGISTERED and kind in (InputKind.VOICE, InputKind.AUDIO,
+                                                     InputKind.PHOTO, InputKind.DOCUMENT):
+            case = turn.uow.cases.current_for(turn.client.id)
+            staff = turn.staff
+            turn.add_task(TaskKind.MEDIA_RECEIVED,
+                          staff.format(staff.gettext(N_("{name} stuurde een {kind} in de chat. "
+                                                        "Neem contact op als het belangrijk "
+                                                        "lijkt.")),
+                                       name=turn.client.first_name, kind=kind.value),
+                          case_id=case.id if case else None)
+            turn.say(_("Ik heb je begeleider laten weten dat je iets stuurde."))
+        if turn.step != Step.REGISTERED:
+            turn.reprompt()
+
+    # ---- store ------------------------------------------------------------------------------
+
+    def _parse(self, incoming: Incoming) -> ParseResult | None:
+        if incoming.kind != InputKind.TEXT or not incoming.text.strip():
+            return None
+        return self.nlu.parse(incoming.text)
+
+    def _client(self, uow: UnitOfWork, incoming: Incoming, now: datetime) -> ClientRecord:
+        key = incoming.client
+        client = uow.clients.by_identity(key.channel.value, key.external_id)
+        if client is None:
+            hint = from_locale_hint(incoming.locale_hint) or "nl"
+            client = uow.clients.add(key.channel.value, key.external_id, language(hint).code,
+                                     now)
+        return client
+
+    def _log(self, turn: Turn) -> None:
+        """Every message both ways, but only for clients who agreed that we keep it."""
+        client = turn.client
+        if client.consent != ConsentState.GRANTED:
+            return
+        case = turn.uow.cases.current_for(client.id)
+        case_id = case.id if case else None
+        incoming = turn.incoming
+        parse = turn.parse
+        channel = incoming.client.channel.value
+        turn.uow.interactions.add(InteractionRecord(
+            client_id=client.id, case_id=case_id, direction=Direction.IN, author=Author.CLIENT,
+            channel=channel, created_at=turn.now, kind=incoming.kind.value,
+            text=(incoming.text or "")[:MAX_STORED_TEXT],
+            payload=(incoming.payload or incoming.command)[:200],
+            language=parse.language if parse else "", intent=parse.intent if parse else "",
+            confidence=parse.confidence if parse else None))
+        for message in turn.reply.messages:
+            turn.uow.interactions.add(InteractionRecord(
+                client_id=client.id, case_id=case_id, direction=Direction.OUT,
+                author=Author.BOT, channel=channel, created_at=turn.now, kind="text",
+                text=message.text[:MAX_STORED_TEXT],
+                payload=" ".join(b.payload for b in message.flat_buttons)[:200],
+                language=message.language))

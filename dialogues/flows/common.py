@@ -1,0 +1,105 @@
+"""What every flow may say: help, the crisis answer, where else to go, yes/no understanding."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from dialogues.i18n import N_
+from dialogues.messages import Button
+from dialogues.turn import Turn
+from storage.records import TaskKind, TaskPriority
+
+HUMAN = "menu:human"
+HELP = "menu:help"
+LANGUAGE = "menu:language"
+
+_YES = {"ja", "jaa", "jep", "ok", "oke", "oké", "okay", "yes", "yeah", "yep", "oui", "si", "sí",
+        "da", "да", "так", "evet", "tak", "áno", "ano", "haa", "haan", "نعم", "اي", "ايه", "آره",
+        "بله", "هو", "ሓቂ", "እወ", "wakha", "iyo", "👍", "✅"}
+_NO = {"nee", "neen", "no", "non", "nein", "nope", "нет", "ні", "не", "hayır", "hayir", "nie",
+       "nu", "maya", "لا", "نه", "نخیر", "نە", "ኣይፋል", "ኣይ", "la2", "👎", "❌"}
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFC", text.strip().casefold())
+    return re.sub(r"[\s.!?,،؟]+$", "", text)
+
+
+def yes_or_no(turn: Turn) -> str | None:
+    """'yes', 'no' or None, from the NLU's affirm/deny or a short list of words in our languages."""
+    folded = _fold(turn.text)
+    if folded in _YES:
+        return "yes"
+    if folded in _NO:
+        return "no"
+    parse = turn.parse
+    if parse and parse.confidence >= turn.settings.nlu_confidence_threshold:
+        if parse.intent == "affirm":
+            return "yes"
+        if parse.intent == "deny":
+            return "no"
+    return None
+
+
+def menu_buttons(turn: Turn) -> list[list[Button]]:
+    _ = turn.tr.gettext
+    return [[Button(_("👤 Praten met een persoon"), HUMAN)],
+            [Button(_("❓ Hulp"), HELP), Button(_("🌐 Taal"), LANGUAGE)]]
+
+
+def send_help(turn: Turn) -> None:
+    _ = turn.tr.gettext
+    turn.say(turn.tr.format(
+        _("Ik ben de chat-assistent van {programme}.\n"
+          "Ik stel vragen met knoppen. Tik op een knop of typ je antwoord.\n\n"
+          "/start – opnieuw beginnen\n"
+          "/language – een andere taal kiezen\n"
+          "/help – deze uitleg\n"
+          "/stop – stoppen met de vragen\n\n"
+          "Wil je met een persoon praten? Zeg het, dan geef ik het door."),
+        programme=turn.settings.programme_name))
+
+
+def send_referrals(turn: Turn) -> None:
+    """Where else to go: never a dead end."""
+    _ = turn.tr.gettext
+    turn.say(_("Je kunt ook hier terecht:\n"
+               "• VDAB – hulp bij werk zoeken en opleidingen. Gratis nummer 0800 30 700, "
+               "www.vdab.be\n"
+               "• OCMW of Sociaal Huis van je gemeente – hulp bij geld, wonen en papieren\n"
+               "• CAW – gratis hulp bij alle vragen en problemen. Gratis nummer 0800 13 500, "
+               "www.caw.be"))
+
+
+def send_crisis_help(turn: Turn) -> None:
+    """Emergency numbers at once, and an urgent task for a counselor, in any state."""
+    _ = turn.tr.gettext
+    turn.say(_("Je bent niet alleen. Hulp is er nu, dag en nacht:\n"
+               "🚨 Gevaar of geweld: bel 112\n"
+               "💬 Zelfmoordlijn: bel 1813 (gratis)\n"
+               "📞 Tele-Onthaal: bel 106 (gratis)\n"
+               "🏠 Geen slaapplaats of hulp nodig: CAW, gratis nummer 0800 13 500\n\n"
+               "Ik vraag ook meteen aan een begeleider om contact met je op te nemen."),
+             [[Button(_("👤 Praten met een persoon"), HUMAN)]])
+    case = turn.uow.cases.current_for(turn.client.id)
+    turn.add_task(TaskKind.CRISIS,
+                  turn.staff.gettext(N_("DRINGEND: een cliënt schreef iets dat op een crisis "
+                                        "wijst. Neem zo snel mogelijk contact op.")),
+                  TaskPriority.URGENT, case.id if case else None)
+
+
+def request_human(turn: Turn) -> None:
+    """The client asked for a person: store a task and tell them when to expect an answer."""
+    _ = turn.tr.gettext
+    case = turn.uow.cases.current_for(turn.client.id)
+    turn.add_task(TaskKind.CONTACT_REQUEST,
+                  turn.staff.gettext(N_("Een cliënt vraagt om met een persoon te praten.")),
+                  case_id=case.id if case else None)
+    days = turn.settings.response_working_days
+    turn.say(turn.tr.format(
+        turn.tr.ngettext("Ik heb je vraag doorgegeven. Een begeleider neemt binnen {days} "
+                         "werkdag contact met je op.",
+                         "Ik heb je vraag doorgegeven. Een begeleider neemt binnen {days} "
+                         "werkdagen contact met je op.", days),
+        days=days))

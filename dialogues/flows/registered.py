@@ -1,0 +1,69 @@
+"""A registered client writing freely: small talk, a person, or a question for the counselor.
+
+Later flows (appointments, rights, after-care) take over their intents; until they do, every
+question reaches the counselor as a task, so nothing a client asks is lost.
+"""
+
+from __future__ import annotations
+
+from dialogues.flows.common import menu_buttons, request_human
+from dialogues.i18n import N_
+from dialogues.state import Step
+from dialogues.turn import StepHandler, Turn
+from storage.records import TaskKind
+
+SMALL_TALK = {"greet", "thanks", "goodbye", "affirm", "deny"}
+
+
+def prompt_registered(turn: Turn) -> None:
+    _ = turn.tr.gettext
+    turn.say(_("Waarmee kan ik je helpen? Typ je vraag of kies een knop."), menu_buttons(turn))
+
+
+def answer_registered(turn: Turn) -> None:
+    _ = turn.tr.gettext
+    parse = turn.parse
+    name = turn.client.first_name
+    if parse is None or not turn.text:
+        turn.reprompt()
+        return
+    confident = parse.confidence >= turn.settings.nlu_confidence_threshold
+    if not confident or parse.intent == "out_of_scope":
+        turn.conversation.unclear += 1
+        if turn.conversation.unclear >= 2:
+            turn.conversation.unclear = 0
+            turn.say(_("Ik begrijp je niet goed. Wil je met een persoon praten?"),
+                     menu_buttons(turn))
+        else:
+            turn.say(_("Sorry, dat begrijp ik niet goed. Kun je het anders zeggen? "
+                       "Of kies een knop."), menu_buttons(turn))
+        return
+    turn.conversation.unclear = 0
+    intent = parse.intent
+    if intent == "greet":
+        turn.say(turn.tr.format(_("Dag {name}! Waarmee kan ik je helpen?"), name=name),
+                 menu_buttons(turn))
+    elif intent == "thanks":
+        turn.say(_("Graag gedaan! 🙂"))
+    elif intent == "goodbye":
+        turn.say(turn.tr.format(_("Tot ziens, {name}! Je kunt me altijd weer schrijven."),
+                                name=name))
+    elif intent in ("affirm", "deny"):
+        prompt_registered(turn)
+    elif intent == "ask_human":
+        request_human(turn)
+    else:
+        case = turn.uow.cases.current_for(turn.client.id)
+        staff = turn.staff
+        turn.add_task(TaskKind.CLIENT_QUESTION,
+                      staff.format(staff.gettext(N_("Vraag van {name} (onderwerp: {topic}). "
+                                                    "Lees het bericht in het dossier.")),
+                                   name=name, topic=intent),
+                      case_id=case.id if case else None)
+        turn.say(_("Die vraag geef ik door aan je begeleider. "
+                   "Je begeleider antwoordt zo snel mogelijk."), menu_buttons(turn))
+
+
+HANDLERS: dict[Step, StepHandler] = {
+    Step.REGISTERED: StepHandler(prompt_registered, answer_registered),
+}

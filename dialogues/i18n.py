@@ -1,0 +1,89 @@
+"""Translation and locale formatting for one client's language.
+
+Flows bind `_ = ctx.gettext` (and `ctx.ngettext`) so Babel's extractor finds every string where
+it is written; module-level constants use `N_` and are translated when shown.
+Values inserted into right-to-left text are wrapped in Unicode isolates so that names,
+numbers and Latin words keep their order.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as _format_date
+from babel.dates import format_time as _format_time
+from babel.support import Translations
+
+from dialogues.languages import language
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+FSI = "\u2068"  # first strong isolate
+PDI = "\u2069"  # pop directional isolate
+
+
+def N_(message: str) -> str:
+    """Mark a module-level string for extraction; it is translated when shown."""
+    return message
+
+
+@lru_cache(maxsize=64)
+def translations(code: str, locales_dir: Path = LOCALES_DIR) -> _gettext.NullTranslations:
+    """The compiled catalog for a language; the Dutch source text where none exists."""
+    loaded = Translations.load(str(locales_dir), [code], domain=DOMAIN)
+    if isinstance(loaded, Translations):
+        return loaded
+    return _gettext.NullTranslations()
+
+
+def isolate(value: object) -> str:
+    """Wrap a value in a first-strong isolate so it reads right inside text of either direction."""
+    return f"{FSI}{value}{PDI}"
+
+
+class Translator:
+    """Everything a flow needs to speak one language: gettext, formatting, dates."""
+
+    def __init__(self, code: str, timezone: str = "Europe/Brussels") -> None:
+        self.code = code
+        self.rtl = language(code).rtl
+        self.tz = ZoneInfo(timezone)
+        self._t = translations(code)
+        self.locale = Locale.parse(code if code != "fa" else "fa_AF")
+
+    def gettext(self, message: str) -> str:
+        return self._t.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._t.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._t.pgettext(context, message)
+
+    def format(self, template: str, **values: object) -> str:
+        """`str.format` with each value isolated when the language is right-to-left."""
+        if self.rtl:
+            values = {k: isolate(v) for k, v in values.items()}
+        return template.format(**values)
+
+    def datetime(self, moment: datetime) -> str:
+        """Weekday, date and time in the client's locale and the programme's time zone."""
+        local = moment.astimezone(self.tz)
+        day = _format_date(local, format="full", locale=self.locale)
+        text = f"{day}, {_format_time(local, format='short', tzinfo=self.tz, locale=self.locale)}"
+        return isolate(text) if self.rtl else text
+
+    def date(self, moment: datetime) -> str:
+        text = _format_date(moment.astimezone(self.tz), format="full", locale=self.locale)
+        return isolate(text) if self.rtl else text
+
+    def time(self, moment: datetime) -> str:
+        text = _format_time(moment, format="short", tzinfo=self.tz, locale=self.locale)
+        return isolate(text) if self.rtl else text
+

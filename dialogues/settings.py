@@ -1,0 +1,19 @@
+"""What the dialogue needs to know about the programme it serves (set from bot settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_MUNICIPALITIES = ("Kortrijk", "Heule", "Bissegem", "Marke", "Aalbeke", "Rollegem",
+                          "Bellegem", "Kooigem", "Menen")
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueSettings:
+    programme_name: str = "'t Werkt"
+    municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
+    response_working_days: int = 3
+    timezone: str = "Europe/Brussels"
+    consent_version: str = "2026-11"
+    nlu_confidence_threshold: float = 0.45
+    staff_language: str = "nl"

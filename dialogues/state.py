@@ -1,0 +1,66 @@
+"""A client's place in the conversation, with its own types, persisted after every message."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Step(StrEnum):
+    START = "start"
+    CHOOSE_LANGUAGE = "choose_language"
+    CONSENT = "consent"
+    AREA = "area"
+    NATIONALITY = "nationality"
+    SEEKING = "seeking"
+    FIRST_NAME = "first_name"
+    CONTACT = "contact"
+    HELP_WANTED = "help_wanted"
+    REGISTERED = "registered"
+    NOT_ELIGIBLE = "not_eligible"
+    INFO_ONLY = "info_only"
+    STOPPED = "stopped"
+
+
+INTAKE_STEPS = (Step.AREA, Step.NATIONALITY, Step.SEEKING, Step.FIRST_NAME, Step.CONTACT,
+                Step.HELP_WANTED)
+
+
+@dataclass(slots=True)
+class IntakeAnswers:
+    """What the client answered during first contact, until the case is registered."""
+
+    area: str = ""
+    non_eu: str = ""  # yes / no / unsure
+    seeking: str = ""  # yes / no
+    first_name: str = ""
+    contact: str = ""
+    help_wanted: str = ""
+
+
+@dataclass(slots=True)
+class Conversation:
+    step: Step = Step.START
+    resume: Step | None = None  # where to go back to after the language picker
+    unclear: int = 0  # free-text messages in a row the bot did not understand
+    answers: IntakeAnswers = field(default_factory=IntakeAnswers)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"resume": self.resume.value if self.resume else None, "unclear": self.unclear,
+                "answers": asdict(self.answers)}
+
+    @classmethod
+    def from_stored(cls, step: str | None, data: dict[str, Any] | None) -> Conversation:
+        """Rebuild from the store; anything unknown (an older release's step) starts over."""
+        data = data or {}
+        try:
+            current = Step(step) if step else Step.START
+        except ValueError:
+            current = Step.START
+        resume_raw = data.get("resume")
+        resume = Step(resume_raw) if resume_raw in Step._value2member_map_ else None
+        known = IntakeAnswers.__dataclass_fields__
+        answers = IntakeAnswers(**{k: str(v) for k, v in (data.get("answers") or {}).items()
+                                   if k in known})
+        return cls(current, resume, int(data.get("unclear") or 0), answers)

@@ -1,0 +1,90 @@
+"""One inbound message being handled: everything a step handler reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dialogues.i18n import Translator
+from dialogues.messages import Button, CounselorAlert, Incoming, Outgoing, Reply
+from dialogues.settings import DialogueSettings
+from dialogues.state import Conversation, Step
+from nlu.types import ParseResult
+from storage.records import ClientRecord, TaskKind, TaskPriority, TaskRecord
+from storage.repositories import UnitOfWork
+
+ButtonRows = Sequence[Sequence[Button]]
+
+
+@dataclass
+class Turn:
+    incoming: Incoming
+    client: ClientRecord
+    conversation: Conversation
+    uow: UnitOfWork
+    settings: DialogueSettings
+    now: datetime
+    parse: ParseResult | None
+    tr: Translator
+    prompt_step: Callable[[Turn], None]
+    reply: Reply = field(default_factory=Reply)
+
+    @property
+    def step(self) -> Step:
+        return self.conversation.step
+
+    @property
+    def text(self) -> str:
+        return self.incoming.text.strip()
+
+    def say(self, text: str, buttons: ButtonRows = ()) -> None:
+        rows = tuple(tuple(row) for row in buttons if row)
+        self.reply.messages.append(
+            Outgoing(text=text, buttons=rows, language=self.tr.code, rtl=self.tr.rtl))
+
+    def go(self, step: Step) -> None:
+        """Move to a step and ask its question."""
+        self.conversation.step = step
+        self.conversation.unclear = 0
+        self.prompt_step(self)
+
+    def reprompt(self) -> None:
+        self.prompt_step(self)
+
+    @property
+    def staff(self) -> Translator:
+        """The counselors' language, for what the bot tells them."""
+        return Translator(self.settings.staff_language, self.settings.timezone)
+
+    def switch_language(self, code: str) -> None:
+        self.client.language = code
+        self.tr = Translator(code, self.settings.timezone)
+
+    def add_task(self, kind: TaskKind, summary: str,
+                 priority: TaskPriority = TaskPriority.NORMAL, case_id: int | None = None
+                 ) -> TaskRecord:
+        """Work for a counselor, stored now and announced to them once this turn commits."""
+        task = self.uow.tasks.add(TaskRecord(kind=kind, summary=summary, created_at=self.now,
+                                             client_id=self.client.id, case_id=case_id,
+                                             priority=priority))
+        self.reply.alerts.append(CounselorAlert(task.id, summary))
+        return task
+
+
+def rows(*buttons: Button, per_row: int = 1) -> list[list[Button]]:
+    """Lay buttons out in rows of `per_row`."""
+    items = list(buttons)
+    return [items[i:i + per_row] for i in range(0, len(items), per_row)]
+
+
+def column(buttons: Iterable[Button]) -> list[list[Button]]:
+    return [[b] for b in buttons]
+
+
+@dataclass(frozen=True, slots=True)
+class StepHandler:
+    """A step's question (`prompt`) and what to do with the client's answer (`answer`)."""
+
+    prompt: Callable[[Turn], None]
+    answer: Callable[[Turn], None]

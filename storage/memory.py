@@ -1,0 +1,224 @@
+"""The in-memory twin of the case store, for fast dialogue tests; it passes the same contract."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from storage.records import (
+    AuditRecord,
+    CaseRecord,
+    ClientRecord,
+    ConsentRecord,
+    CounselorRecord,
+    IdentityRecord,
+    InteractionRecord,
+    StateRecord,
+    TaskRecord,
+    TaskStatus,
+)
+
+
+@dataclass
+class _Tables:
+    clients: dict[int, ClientRecord] = field(default_factory=dict)
+    identities: dict[tuple[str, str], IdentityRecord] = field(default_factory=dict)
+    states: dict[int, StateRecord] = field(default_factory=dict)
+    cases: dict[int, CaseRecord] = field(default_factory=dict)
+    interactions: list[InteractionRecord] = field(default_factory=list)
+    consents: list[ConsentRecord] = field(default_factory=list)
+    tasks: dict[int, TaskRecord] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    counselors: dict[int, CounselorRecord] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+class _Clients:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def by_identity(self, channel: str, external_id: str) -> ClientRecord | None:
+        ident = self.t.identities.get((channel, external_id))
+        return copy.copy(self.t.clients[ident.client_id]) if ident else None
+
+    def add(self, channel: str, external_id: str, language: str, now: datetime) -> ClientRecord:
+        if (channel, external_id) in self.t.identities:
+            raise ValueError("identity exists")
+        client = ClientRecord(id=self.t.new_id(), language=language, created_at=now,
+                              last_seen_at=now)
+        self.t.clients[client.id] = client
+        self.t.identities[(channel, external_id)] = IdentityRecord(client.id, channel,
+                                                                   external_id)
+        return copy.copy(client)
+
+    def get(self, client_id: int) -> ClientRecord | None:
+        c = self.t.clients.get(client_id)
+        return copy.copy(c) if c else None
+
+    def save(self, client: ClientRecord) -> None:
+        if client.id not in self.t.clients:
+            raise KeyError(client.id)
+        self.t.clients[client.id] = copy.copy(client)
+
+    def identities(self, client_id: int) -> Sequence[IdentityRecord]:
+        return [i for i in self.t.identities.values() if i.client_id == client_id]
+
+    def all(self) -> Sequence[ClientRecord]:
+        return [copy.copy(c) for _, c in sorted(self.t.clients.items())]
+
+
+class _States:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def load(self, client_id: int) -> StateRecord | None:
+        s = self.t.states.get(client_id)
+        return copy.deepcopy(s) if s else None
+
+    def save(self, client_id: int, state: StateRecord) -> None:
+        self.t.states[client_id] = copy.deepcopy(state)
+
+
+class _Cases:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, case: CaseRecord) -> CaseRecord:
+        stored = replace(case, id=self.t.new_id())
+        self.t.cases[stored.id] = stored
+        return copy.copy(stored)
+
+    def current_for(self, client_id: int) -> CaseRecord | None:
+        mine = [c for c in self.t.cases.values() if c.client_id == client_id]
+        return copy.copy(max(mine, key=lambda c: c.id)) if mine else None
+
+    def get(self, case_id: int) -> CaseRecord | None:
+        c = self.t.cases.get(case_id)
+        return copy.copy(c) if c else None
+
+    def recent(self, limit: int = 50) -> Sequence[CaseRecord]:
+        return [copy.copy(c) for _, c in sorted(self.t.cases.items(), reverse=True)[:limit]]
+
+
+class _Interactions:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, interaction: InteractionRecord) -> None:
+        self.t.interactions.append(replace(interaction, id=self.t.new_id()))
+
+    def for_client(self, client_id: int, limit: int = 200) -> Sequence[InteractionRecord]:
+        return [i for i in self.t.interactions if i.client_id == client_id][-limit:]
+
+
+class _Consents:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, consent: ConsentRecord) -> None:
+        self.t.consents.append(consent)
+
+    def for_client(self, client_id: int) -> Sequence[ConsentRecord]:
+        return [c for c in self.t.consents if c.client_id == client_id]
+
+
+class _Tasks:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, task: TaskRecord) -> TaskRecord:
+        stored = replace(task, id=self.t.new_id())
+        self.t.tasks[stored.id] = stored
+        return copy.copy(stored)
+
+    def unnotified(self, limit: int = 100) -> Sequence[TaskRecord]:
+        due = [t for _, t in sorted(self.t.tasks.items()) if t.notified_at is None]
+        return [copy.copy(t) for t in due[:limit]]
+
+    def mark_notified(self, task_id: int, at: datetime) -> None:
+        self.t.tasks[task_id].notified_at = at
+
+    def open(self, limit: int = 100) -> Sequence[TaskRecord]:
+        items = sorted(self.t.tasks.items(), reverse=True)
+        return [copy.copy(t) for _, t in items if t.status == TaskStatus.OPEN][:limit]
+
+
+class _Audit:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, entry: AuditRecord) -> None:
+        self.t.audit.append(entry)
+
+    def recent(self, limit: int = 100) -> Sequence[AuditRecord]:
+        return list(reversed(self.t.audit))[:limit]
+
+
+class _Counselors:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, counselor: CounselorRecord) -> CounselorRecord:
+        if counselor.telegram_user_id is not None and self.by_telegram_id(
+                counselor.telegram_user_id):
+            raise ValueError("telegram user id already registered")
+        stored = replace(counselor, id=self.t.new_id())
+        self.t.counselors[stored.id] = stored
+        return copy.copy(stored)
+
+    def by_telegram_id(self, telegram_user_id: int) -> CounselorRecord | None:
+        for c in self.t.counselors.values():
+            if c.telegram_user_id == telegram_user_id:
+                return copy.copy(c)
+        return None
+
+    def all(self) -> Sequence[CounselorRecord]:
+        return [copy.copy(c) for _, c in sorted(self.t.counselors.items())]
+
+
+class MemoryUnitOfWork:
+    """Works on a private copy of the tables; `commit()` publishes it, leaving discards it."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> Self:
+        self._store.lock.acquire()
+        self._tables = copy.deepcopy(self._store.tables)
+        t = self._tables
+        self.clients = _Clients(t)
+        self.states = _States(t)
+        self.cases = _Cases(t)
+        self.interactions = _Interactions(t)
+        self.consents = _Consents(t)
+        self.tasks = _Tasks(t)
+        self.audit = _Audit(t)
+        self.counselors = _Counselors(t)
+        return self
+
+    def commit(self) -> None:
+        self._store.tables = copy.deepcopy(self._tables)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._store.lock.release()
+
+
+class MemoryStore:
+    """A unit-of-work factory whose data lives in this object only."""
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        self.lock = threading.RLock()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)

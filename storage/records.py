@@ -1,0 +1,186 @@
+"""Plain records the repositories take and give: no ORM objects leave the storage package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ConsentState(StrEnum):
+    UNKNOWN = "unknown"
+    GRANTED = "granted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class ClientStatus(StrEnum):
+    CONTACT = "contact"  # talking to the bot, not registered (yet)
+    REGISTERED = "registered"  # has a case
+    INFO_ONLY = "info_only"  # declined consent or not eligible: nothing personal kept
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    ACTIVE = "active"
+    NAZORG = "nazorg"
+    CLOSED = "closed"
+
+
+class CaseOutcome(StrEnum):
+    LASTING_JOB = "lasting_job"
+    TRAINING = "training"
+    INDEPENDENT = "independent"
+    STOPPED_PRACTICAL = "stopped_practical"
+    STOPPED_BY_CLIENT = "stopped_by_client"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Author(StrEnum):
+    CLIENT = "client"
+    BOT = "bot"
+    COUNSELOR = "counselor"
+
+
+class TaskKind(StrEnum):
+    NEW_CASE = "new_case"
+    CONTACT_REQUEST = "contact_request"
+    CLIENT_QUESTION = "client_question"
+    CRISIS = "crisis"
+    MEDIA_RECEIVED = "media_received"
+
+
+class TaskPriority(StrEnum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class CounselorRole(StrEnum):
+    COUNSELOR = "counselor"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+@dataclass(slots=True)
+class ClientRecord:
+    id: int
+    language: str
+    created_at: datetime
+    last_seen_at: datetime
+    first_name: str = ""
+    contact: str = ""
+    status: ClientStatus = ClientStatus.CONTACT
+    consent: ConsentState = ConsentState.UNKNOWN
+    reachable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRecord:
+    client_id: int
+    channel: str
+    external_id: str
+
+
+@dataclass(slots=True)
+class StateRecord:
+    """A conversation's place, as stored: the dialogue layer owns its meaning."""
+
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class CaseRecord:
+    client_id: int
+    opened_at: datetime
+    id: int = 0
+    status: CaseStatus = CaseStatus.NEW
+    municipality: str = ""
+    non_eu_nationality: str = ""
+    seeking: str = ""
+    help_wanted: str = ""
+    counselor_id: int | None = None
+    outcome: CaseOutcome | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def reference(self) -> str:
+        """The case number counselors and clients quote."""
+        return f"WM-{self.id:05d}"
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRecord:
+    client_id: int
+    direction: Direction
+    author: Author
+    channel: str
+    created_at: datetime
+    kind: str = "text"
+    text: str = ""
+    payload: str = ""
+    language: str = ""
+    intent: str = ""
+    confidence: float | None = None
+    case_id: int | None = None
+    counselor_id: int | None = None
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """What a client agreed to or declined: the text and its version as shown to them."""
+
+    client_id: int
+    purpose: str
+    version: str
+    granted: bool
+    language: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    """Work for a counselor: a new case, a request to talk, a question the bot cannot answer."""
+
+    kind: TaskKind
+    summary: str
+    created_at: datetime
+    client_id: int | None = None
+    case_id: int | None = None
+    priority: TaskPriority = TaskPriority.NORMAL
+    status: TaskStatus = TaskStatus.OPEN
+    notified_at: datetime | None = None
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    actor: str
+    action: str
+    subject: str
+    created_at: datetime
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CounselorRecord:
+    name: str
+    role: CounselorRole
+    created_at: datetime
+    telegram_user_id: int | None = None
+    languages: tuple[str, ...] = ()
+    active: bool = True
+    id: int = 0

@@ -1,0 +1,301 @@
+"""SQL repositories over one SQLAlchemy session: the unit of work for one inbound message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.records import (
+    AuditRecord,
+    Author,
+    CaseOutcome,
+    CaseRecord,
+    CaseStatus,
+    ClientRecord,
+    ClientStatus,
+    ConsentRecord,
+    ConsentState,
+    CounselorRecord,
+    CounselorRole,
+    Direction,
+    IdentityRecord,
+    InteractionRecord,
+    StateRecord,
+    TaskKind,
+    TaskPriority,
+    TaskRecord,
+    TaskStatus,
+)
+from storage.sql import models as m
+
+
+def _client(row: m.Client) -> ClientRecord:
+    return ClientRecord(
+        id=row.id, language=row.language, created_at=row.created_at,
+        last_seen_at=row.last_seen_at, first_name=row.first_name, contact=row.contact,
+        status=ClientStatus(row.status), consent=ConsentState(row.consent),
+        reachable=row.reachable,
+    )
+
+
+def _case(row: m.Case) -> CaseRecord:
+    return CaseRecord(
+        id=row.id, client_id=row.client_id, opened_at=row.opened_at,
+        status=CaseStatus(row.status), municipality=row.municipality,
+        non_eu_nationality=row.non_eu_nationality, seeking=row.seeking,
+        help_wanted=row.help_wanted, counselor_id=row.counselor_id,
+        outcome=CaseOutcome(row.outcome) if row.outcome else None, closed_at=row.closed_at,
+    )
+
+
+def _task(row: m.Task) -> TaskRecord:
+    return TaskRecord(
+        id=row.id, kind=TaskKind(row.kind), summary=row.summary, created_at=row.created_at,
+        client_id=row.client_id, case_id=row.case_id, priority=TaskPriority(row.priority),
+        status=TaskStatus(row.status), notified_at=row.notified_at,
+    )
+
+
+def _counselor(row: m.Counselor) -> CounselorRecord:
+    return CounselorRecord(
+        id=row.id, name=row.name, role=CounselorRole(row.role), created_at=row.created_at,
+        telegram_user_id=row.telegram_user_id,
+        languages=tuple(x for x in row.languages.split(",") if x), active=row.active,
+    )
+
+
+class SqlClients:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def by_identity(self, channel: str, external_id: str) -> ClientRecord | None:
+        row = self._s.scalar(
+            select(m.Client).join(m.ChannelIdentity, m.ChannelIdentity.client_id == m.Client.id)
+            .where(m.ChannelIdentity.channel == channel,
+                   m.ChannelIdentity.external_id == external_id)
+        )
+        return _client(row) if row else None
+
+    def add(self, channel: str, external_id: str, language: str, now: datetime) -> ClientRecord:
+        row = m.Client(language=language, status=ClientStatus.CONTACT.value,
+                       consent=ConsentState.UNKNOWN.value, created_at=now, last_seen_at=now,
+                       first_name="", contact="", reachable=True)
+        self._s.add(row)
+        self._s.flush()
+        self._s.add(m.ChannelIdentity(client_id=row.id, channel=channel,
+                                      external_id=external_id, created_at=now))
+        self._s.flush()
+        return _client(row)
+
+    def get(self, client_id: int) -> ClientRecord | None:
+        row = self._s.get(m.Client, client_id)
+        return _client(row) if row else None
+
+    def save(self, client: ClientRecord) -> None:
+        row = self._s.get_one(m.Client, client.id)
+        row.first_name = client.first_name
+        row.contact = client.contact
+        row.language = client.language
+        row.status = client.status.value
+        row.consent = client.consent.value
+        row.reachable = client.reachable
+        row.last_seen_at = client.last_seen_at
+
+    def identities(self, client_id: int) -> Sequence[IdentityRecord]:
+        rows = self._s.scalars(select(m.ChannelIdentity)
+                               .where(m.ChannelIdentity.client_id == client_id))
+        return [IdentityRecord(r.client_id, r.channel, r.external_id) for r in rows]
+
+    def all(self) -> Sequence[ClientRecord]:
+        return [_client(r) for r in self._s.scalars(select(m.Client).order_by(m.Client.id))]
+
+
+class SqlStates:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def load(self, client_id: int) -> StateRecord | None:
+        row = self._s.get(m.ConversationState, client_id)
+        return StateRecord(row.step, dict(row.data or {}), row.updated_at) if row else None
+
+    def save(self, client_id: int, state: StateRecord) -> None:
+        row = self._s.get(m.ConversationState, client_id)
+        assert state.updated_at is not None
+        if row is None:
+            self._s.add(m.ConversationState(client_id=client_id, step=state.step,
+                                            data=dict(state.data), updated_at=state.updated_at))
+        else:
+            row.step, row.data, row.updated_at = state.step, dict(state.data), state.updated_at
+
+
+class SqlCases:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, case: CaseRecord) -> CaseRecord:
+        row = m.Case(
+            client_id=case.client_id, counselor_id=case.counselor_id, status=case.status.value,
+            outcome=case.outcome.value if case.outcome else None, municipality=case.municipality,
+            non_eu_nationality=case.non_eu_nationality, seeking=case.seeking,
+            help_wanted=case.help_wanted, opened_at=case.opened_at, closed_at=case.closed_at,
+        )
+        self._s.add(row)
+        self._s.flush()
+        return _case(row)
+
+    def current_for(self, client_id: int) -> CaseRecord | None:
+        row = self._s.scalar(select(m.Case).where(m.Case.client_id == client_id)
+                             .order_by(m.Case.id.desc()).limit(1))
+        return _case(row) if row else None
+
+    def get(self, case_id: int) -> CaseRecord | None:
+        row = self._s.get(m.Case, case_id)
+        return _case(row) if row else None
+
+    def recent(self, limit: int = 50) -> Sequence[CaseRecord]:
+        rows = self._s.scalars(select(m.Case).order_by(m.Case.id.desc()).limit(limit))
+        return [_case(r) for r in rows]
+
+
+class SqlInteractions:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, interaction: InteractionRecord) -> None:
+        i = interaction
+        self._s.add(m.Interaction(
+            client_id=i.client_id, case_id=i.case_id, direction=i.direction.value,
+            author=i.author.value, counselor_id=i.counselor_id, channel=i.channel, kind=i.kind,
+            text=i.text, payload=i.payload, language=i.language, intent=i.intent,
+            confidence=i.confidence, created_at=i.created_at,
+        ))
+
+    def for_client(self, client_id: int, limit: int = 200) -> Sequence[InteractionRecord]:
+        rows = list(self._s.scalars(
+            select(m.Interaction).where(m.Interaction.client_id == client_id)
+            .order_by(m.Interaction.id.desc()).limit(limit)
+        ))
+        return [
+            InteractionRecord(
+                id=r.id, client_id=r.client_id, case_id=r.case_id,
+                direction=Direction(r.direction), author=Author(r.author), channel=r.channel,
+                created_at=r.created_at, kind=r.kind, text=r.text, payload=r.payload,
+                language=r.language, intent=r.intent, confidence=r.confidence,
+                counselor_id=r.counselor_id,
+            )
+            for r in reversed(rows)
+        ]
+
+
+class SqlConsents:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, consent: ConsentRecord) -> None:
+        c = consent
+        self._s.add(m.ConsentEntry(client_id=c.client_id, purpose=c.purpose, version=c.version,
+                                   granted=c.granted, language=c.language, text=c.text,
+                                   created_at=c.created_at))
+
+    def for_client(self, client_id: int) -> Sequence[ConsentRecord]:
+        rows = self._s.scalars(select(m.ConsentEntry).where(m.ConsentEntry.client_id == client_id)
+                               .order_by(m.ConsentEntry.id))
+        return [ConsentRecord(r.client_id, r.purpose, r.version, r.granted, r.language, r.text,
+                              r.created_at) for r in rows]
+
+
+class SqlTasks:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, task: TaskRecord) -> TaskRecord:
+        row = m.Task(client_id=task.client_id, case_id=task.case_id, kind=task.kind.value,
+                     priority=task.priority.value, status=task.status.value,
+                     summary=task.summary, created_at=task.created_at,
+                     notified_at=task.notified_at)
+        self._s.add(row)
+        self._s.flush()
+        return _task(row)
+
+    def unnotified(self, limit: int = 100) -> Sequence[TaskRecord]:
+        rows = self._s.scalars(select(m.Task).where(m.Task.notified_at.is_(None))
+                               .order_by(m.Task.id).limit(limit))
+        return [_task(r) for r in rows]
+
+    def mark_notified(self, task_id: int, at: datetime) -> None:
+        self._s.get_one(m.Task, task_id).notified_at = at
+
+    def open(self, limit: int = 100) -> Sequence[TaskRecord]:
+        rows = self._s.scalars(select(m.Task).where(m.Task.status == TaskStatus.OPEN.value)
+                               .order_by(m.Task.id.desc()).limit(limit))
+        return [_task(r) for r in rows]
+
+
+class SqlAudit:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, entry: AuditRecord) -> None:
+        self._s.add(m.AuditEntry(actor=entry.actor, action=entry.action, subject=entry.subject,
+                                 details=dict(entry.details), created_at=entry.created_at))
+
+    def recent(self, limit: int = 100) -> Sequence[AuditRecord]:
+        rows = self._s.scalars(select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).limit(limit))
+        return [AuditRecord(r.actor, r.action, r.subject, r.created_at, dict(r.details))
+                for r in rows]
+
+
+class SqlCounselors:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, counselor: CounselorRecord) -> CounselorRecord:
+        c = counselor
+        row = m.Counselor(name=c.name, telegram_user_id=c.telegram_user_id,
+                          languages=",".join(c.languages), role=c.role.value, active=c.active,
+                          created_at=c.created_at)
+        self._s.add(row)
+        self._s.flush()
+        return _counselor(row)
+
+    def by_telegram_id(self, telegram_user_id: int) -> CounselorRecord | None:
+        row = self._s.scalar(select(m.Counselor)
+                             .where(m.Counselor.telegram_user_id == telegram_user_id))
+        return _counselor(row) if row else None
+
+    def all(self) -> Sequence[CounselorRecord]:
+        rows = self._s.scalars(select(m.Counselor).order_by(m.Counselor.id))
+        return [_counselor(r) for r in rows]
+
+
+class SqlUnitOfWork:
+    """One session, one transaction; rolled back on leaving unless committed."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __enter__(self) -> Self:
+        self._session = self._sessions()
+        s = self._session
+        self.clients = SqlClients(s)
+        self.states = SqlStates(s)
+        self.cases = SqlCases(s)
+        self.interactions = SqlInteractions(s)
+        self.consents = SqlConsents(s)
+        self.tasks = SqlTasks(s)
+        self.audit = SqlAudit(s)
+        self.counselors = SqlCounselors(s)
+        return self
+
+    def commit(self) -> None:
+        self._session.commit()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._session.rollback()
+        self._session.close()
