@@ -21,7 +21,9 @@ counselor_app = typer.Typer(help="Counselors who may read cases and talk to clie
 nlu_app = typer.Typer(help="Understanding free text.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(counselor_app, name="counselor")
+i18n_app = typer.Typer(help="Translation catalogs.", no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(i18n_app, name="i18n")
 
 
 def _settings() -> Settings:
@@ -132,6 +134,45 @@ def nlu_parse(
         text = line.rstrip("\r\n")
         sys.stdout.write(json.dumps(parser.parse(text).as_contract(), ensure_ascii=False) + "\n")
         sys.stdout.flush()
+
+
+@i18n_app.command("update")
+def i18n_update() -> None:
+    """Extract marked strings and bring every catalog in step (new strings come untranslated)."""
+    from bot.catalogs import update, write_template
+
+    write_template()
+    for path in update():
+        typer.echo(f"updated {path}")
+
+
+@i18n_app.command("compile")
+def i18n_compile() -> None:
+    """Compile every catalog to its .mo file."""
+    from bot.catalogs import compile_all
+
+    for path in compile_all():
+        typer.echo(f"compiled {path}")
+
+
+@i18n_app.command("check")
+def i18n_check(
+    language: Annotated[list[str] | None, typer.Option(help="Only these languages")] = None,
+) -> None:
+    """Fail on untranslated, fuzzy or broken messages, and on stale compiled catalogs."""
+    from bot.catalogs import check, review_state
+
+    problems = check(language)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) in the catalogs.", err=True)
+        raise typer.Exit(1)
+    from dialogues.languages import LANGUAGES
+
+    for lang in LANGUAGES:
+        if not language or lang.code in language:
+            typer.echo(f"{lang.code}: complete ({review_state(lang.code)})")
 
 
 def main() -> None:

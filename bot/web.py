@@ -24,6 +24,7 @@ from bot.composition import Werkmaat
 from dialogues import ChannelName, ClientKey, Incoming, Outgoing
 from dialogues.channel import AlertSink, CollectingChannel
 from dialogues.i18n import Translator
+from dialogues.languages import from_locale_hint
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,12 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
 
     @app.get("/chat", response_class=HTMLResponse)
     async def chat_page(request: Request) -> Response:
-        response = templates.TemplateResponse(request, "chat.html",
-                                              {"programme": settings.programme_name})
+        token = request.cookies.get(COOKIE)
+        code = await asyncio.to_thread(_client_language, werkmaat, token, request)
+        tr = Translator(code, settings.timezone)
+        response = templates.TemplateResponse(request, "chat.html", {
+            "programme": settings.programme_name, "_": tr.gettext, "lang": code,
+            "dir": "rtl" if tr.rtl else "ltr"})
         if not _valid_token(request.cookies.get(COOKIE)):
             _set_cookie(response, request, secrets.token_urlsafe(24))
         return response
@@ -138,6 +143,18 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
             return Response(status_code=200)
 
     return app
+
+
+def _client_language(werkmaat: Werkmaat, token: str | None, request: Request) -> str:
+    """The page's own words follow the client's chosen language, else their browser's."""
+    if _valid_token(token):
+        assert token is not None
+        with werkmaat.database() as uow:
+            client = uow.clients.by_identity(ChannelName.WEB.value, token)
+        if client is not None:
+            return client.language
+    hint = request.headers.get("accept-language", "").split(",", 1)[0]
+    return from_locale_hint(hint) or "nl"
 
 
 def _valid_token(token: str | None) -> bool:

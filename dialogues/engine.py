@@ -136,6 +136,11 @@ class Engine:
             send_crisis_help(turn)
         elif incoming.payload in (HELP, LANGUAGE, HUMAN):
             self._menu(turn)
+        elif incoming.kind == InputKind.BUTTON and (
+                not incoming.payload.startswith(self.handlers[turn.step].accepts or ("\0",))):
+            _ = turn.tr.gettext
+            turn.say(_("Die knop werkt niet meer. Kies een van de knoppen hieronder."))
+            turn.reprompt()
         elif incoming.kind == InputKind.TEXT and not turn.text:
             turn.reprompt()
         elif (incoming.kind == InputKind.TEXT and turn.parse is not None

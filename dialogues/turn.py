@@ -84,7 +84,12 @@ def column(buttons: Iterable[Button]) -> list[list[Button]]:
 
 @dataclass(frozen=True, slots=True)
 class StepHandler:
-    """A step's question (`prompt`) and what to do with the client's answer (`answer`)."""
+    """A step's question (`prompt`), what to do with an answer, and which buttons it takes.
+
+    A button whose payload starts with none of `accepts` is stale (from an older question) or
+    forged; the engine says so and asks the current question again.
+    """
 
     prompt: Callable[[Turn], None]
     answer: Callable[[Turn], None]
+    accepts: tuple[str, ...] = ()

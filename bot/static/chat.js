@@ -49,8 +49,7 @@
   }
 
   function show(entries) {
-    clearButtons();
-    entries.forEach(function (e, i) { render(e, i === entries.length - 1 || !!(e.buttons && e.buttons.length)); });
+    entries.forEach(function (e) { render(e, true); });
   }
 
   async function send(body, echo) {
@@ -67,13 +66,13 @@
       });
       data = await res.json();
     } catch (e) {
-      data = { messages: [{ text: "⚠️ …", dir: "auto", buttons: [] }] };
+      data = { messages: [{ text: "⚠️ " + (log.dataset.offline || ""), dir: "auto", buttons: [] }] };
     }
     const fresh = data.messages.map(function (m) {
       return { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: m.buttons };
     });
+    transcript.forEach(function (m) { m.buttons = []; });  // only the newest buttons stay live
     fresh.forEach(function (m) { transcript.push(m); });
-    transcript.forEach(function (m, i) { if (i < transcript.length - fresh.length) m.buttons = m.buttons && []; });
     save();
     fresh.forEach(function (m) { render(m, true); });
     if (fresh.length && fresh[fresh.length - 1].lang) {

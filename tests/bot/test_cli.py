@@ -1,0 +1,68 @@
+"""The `werkmaat` command as an operator uses it: real subprocesses, a real database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlu import INTENTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def werkmaat(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
+                          capture_output=True, env={**os.environ, **env}, cwd=ROOT, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    return {"WERKMAAT_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "PYTHONUTF8": "1"}
+
+
+def test_nlu_parse_follows_the_contract(env):
+    lines = ["ik kan morgen niet komen", "I have nowhere to sleep tonight", "", "😀",
+             "مرحبا كيف الحال", "x" * 4000]
+    result = werkmaat("nlu", "parse", env=env, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == lines
+    for row in rows:
+        assert set(row) == {"text", "intent", "confidence", "language"}
+        assert row["intent"] in INTENTS and 0.0 <= row["confidence"] <= 1.0
+    assert rows[0]["intent"] == "appointment_cancel" and rows[0]["language"] == "nl"
+    assert rows[1]["intent"] == "urgent_help"
+    assert rows[4]["language"] == "ar"
+
+
+def test_unknown_backend_is_a_clear_error(env):
+    result = werkmaat("nlu", "parse", "--backend", "nonsense", env=env, stdin="hallo\n")
+    assert result.returncode == 2 and "unknown NLU backend" in result.stderr
+
+
+def test_db_upgrade_and_counselor_add(env):
+    assert werkmaat("db", "upgrade", env=env).returncode == 0
+    added = werkmaat("counselor", "add", "--name", "Els Claes", "--telegram-id", "777",
+                     "--languages", "nl,fr", "--role", "coordinator", env=env)
+    assert added.returncode == 0, added.stderr
+    assert "Els Claes" in added.stdout
+    twice = werkmaat("counselor", "add", "--name", "Els", "--telegram-id", "777", env=env)
+    assert twice.returncode == 1 and "exists already" in twice.stderr
+    bad = werkmaat("counselor", "add", "--name", "X", "--languages", "xx", env=env)
+    assert bad.returncode != 0 and "unknown language" in bad.stderr
+    listed = werkmaat("counselor", "list", env=env)
+    assert "Els Claes\tcoordinator\tnl,fr\t777" in listed.stdout
+
+
+@pytest.mark.postgres
+def test_db_upgrade_on_postgres(postgres_url):
+    result = werkmaat("db", "upgrade", env={"WERKMAAT_DATABASE_URL": postgres_url})
+    assert result.returncode == 0, result.stderr
+    added = werkmaat("counselor", "add", "--name", "Jan", env={
+        "WERKMAAT_DATABASE_URL": postgres_url})
+    assert added.returncode == 0, added.stderr

@@ -1,0 +1,141 @@
+"""One contract, three stores: the in-memory twin, SQLite and PostgreSQL pass the same tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage import (
+    AuditRecord,
+    Author,
+    CaseRecord,
+    CaseStatus,
+    ClientStatus,
+    ConsentRecord,
+    ConsentState,
+    CounselorRecord,
+    CounselorRole,
+    Direction,
+    InteractionRecord,
+    StateRecord,
+    TaskKind,
+    TaskPriority,
+    TaskRecord,
+    UnitOfWorkFactory,
+)
+from storage.memory import MemoryStore
+from storage.sql import Database
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path) -> Iterator[UnitOfWorkFactory]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'werkmaat.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    database = Database(url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+def test_clients_are_found_by_channel_identity(store):
+    with store() as uow:
+        added = uow.clients.add("telegram", "42", "ar", NOW)
+        uow.commit()
+    with store() as uow:
+        found = uow.clients.by_identity("telegram", "42")
+        assert found is not None and found.id == added.id and found.language == "ar"
+        assert found.created_at == NOW and found.created_at.tzinfo is not None
+        assert uow.clients.by_identity("web", "42") is None
+        assert [(i.channel, i.external_id) for i in uow.clients.identities(added.id)] == [
+            ("telegram", "42")]
+
+
+def test_uncommitted_work_is_rolled_back(store):
+    with store() as uow:
+        uow.clients.add("telegram", "7", "nl", NOW)
+    with store() as uow:
+        assert uow.clients.by_identity("telegram", "7") is None
+
+
+def test_client_fields_and_state_round_trip(store):
+    with store() as uow:
+        client = uow.clients.add("web", "tok", "nl", NOW)
+        client.first_name, client.contact = "Ülkü Şahin", "0470 12 34 56"
+        client.status, client.consent = ClientStatus.REGISTERED, ConsentState.GRANTED
+        client.reachable = False
+        client.last_seen_at = NOW + timedelta(minutes=3)
+        uow.clients.save(client)
+        uow.states.save(client.id, StateRecord("area", {"answers": {"area": "Menen"}},
+                                               NOW))
+        uow.commit()
+    with store() as uow:
+        again = uow.clients.get(client.id)
+        assert again == client
+        state = uow.states.load(client.id)
+        assert state is not None and state.step == "area"
+        assert state.data == {"answers": {"area": "Menen"}}
+        uow.states.save(client.id, StateRecord("nationality", {}, NOW))
+        uow.commit()
+    with store() as uow:
+        assert uow.states.load(client.id).step == "nationality"  # type: ignore[union-attr]
+        assert [c.id for c in uow.clients.all()] == [client.id]
+
+
+def test_cases_interactions_consent_tasks_and_audit(store):
+    with store() as uow:
+        client = uow.clients.add("telegram", "1", "fa", NOW)
+        case = uow.cases.add(CaseRecord(client_id=client.id, opened_at=NOW,
+                                        municipality="Kortrijk", help_wanted="work"))
+        assert case.id > 0 and case.reference.startswith("WM-")
+        assert case.status == CaseStatus.NEW
+        for i, text in enumerate(["سلام", "Welkom", "x" * 5000]):
+            uow.interactions.add(InteractionRecord(
+                client_id=client.id, case_id=case.id,
+                direction=Direction.IN if i % 2 == 0 else Direction.OUT,
+                author=Author.CLIENT if i % 2 == 0 else Author.BOT, channel="telegram",
+                created_at=NOW + timedelta(seconds=i), text=text, language="fa",
+                intent="greet", confidence=0.9))
+        uow.consents.add(ConsentRecord(client.id, "case_registration", "2026-11", True, "fa",
+                                       "متن رضایت", NOW))
+        task = uow.tasks.add(TaskRecord(TaskKind.NEW_CASE, "Nieuwe aanmelding", NOW,
+                                        client.id, case.id, TaskPriority.URGENT))
+        uow.audit.add(AuditRecord("cli", "case.read", f"case:{case.id}", NOW, {"why": "test"}))
+        uow.commit()
+    with store() as uow:
+        assert uow.cases.current_for(client.id) == case
+        assert uow.cases.get(case.id) == case and uow.cases.recent() == [case]
+        logged = uow.interactions.for_client(client.id)
+        assert [i.text[:5] for i in logged] == ["سلام", "Welko", "xxxxx"]
+        assert len(logged[2].text) == 5000 and logged[0].confidence == pytest.approx(0.9)
+        assert uow.consents.for_client(client.id)[0].text == "متن رضایت"
+        assert [t.id for t in uow.tasks.unnotified()] == [task.id]
+        uow.tasks.mark_notified(task.id, NOW)
+        assert uow.audit.recent()[0].details == {"why": "test"}
+        uow.commit()
+    with store() as uow:
+        assert uow.tasks.unnotified() == []
+        assert [t.id for t in uow.tasks.open()] == [task.id]
+
+
+def test_counselors_are_unique_by_telegram_id(store):
+    with store() as uow:
+        added = uow.counselors.add(CounselorRecord("Els Claes", CounselorRole.COORDINATOR, NOW,
+                                                   telegram_user_id=5_000_000_001,
+                                                   languages=("nl", "fr")))
+        uow.commit()
+    with store() as uow:
+        found = uow.counselors.by_telegram_id(5_000_000_001)
+        assert found == added and found.languages == ("nl", "fr")
+        with pytest.raises(Exception):  # noqa: B017 - each store raises its own kind
+            uow.counselors.add(CounselorRecord("Twin", CounselorRole.COUNSELOR, NOW,
+                                               telegram_user_id=5_000_000_001))
+            uow.commit()
