@@ -1,0 +1,130 @@
+"""Werkmaat as a real process against a fake Telegram Bot API HTTP server.
+
+A client walks first contact with button presses; the process is killed with SIGKILL in the
+middle and started again, and the conversation goes on where it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fake_telegram import FakeTelegramServer, SentMessage, User
+from tests.processes import WerkmaatProcess
+
+pytestmark = pytest.mark.e2e
+TOKEN = "123456:TEST-token"
+
+
+class TelegramClient:
+    """A person in a private chat with the bot, as the fake server lets a test play one."""
+
+    def __init__(self, server: FakeTelegramServer, user: User) -> None:
+        self.server = server
+        self.user = user
+        self.seen = 0
+
+    def _new(self) -> list[SentMessage]:
+        return self.server.sent_messages(self.user.id)[self.seen:]
+
+    def expect(self, phrase: str, timeout: float = 20) -> SentMessage:
+        """Wait for a new bot message containing `phrase`; later messages stay unseen."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            fresh = self._new()
+            for i, message in enumerate(fresh):
+                if phrase in (message.plain_text or ""):
+                    self.seen += i + 1
+                    self.last = message
+                    return message
+            time.sleep(0.05)
+        said = [m.plain_text for m in self.server.sent_messages(self.user.id)]
+        raise AssertionError(f"no message with {phrase!r} within {timeout} s; bot said {said}")
+
+    def say(self, text: str) -> None:
+        self.server.send_text(self.user, text)
+
+    def press(self, payload: str) -> None:
+        self.server.press_button(self.user, self.last, payload)
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegramServer]:
+    with FakeTelegramServer(token=TOKEN) as server:
+        yield server
+
+
+def test_first_contact_on_telegram_survives_a_kill(telegram, tmp_path):
+    counselors = telegram.create_forum("Begeleiders 't Werkt")
+    env = {"WERKMAAT_TELEGRAM_TOKEN": TOKEN, "WERKMAAT_TELEGRAM_BASE_URL": telegram.base_url,
+           "WERKMAAT_COUNSELOR_CHAT_ID": str(counselors.id)}
+    werkmaat = WerkmaatProcess(tmp_path, **env).start()
+    try:
+        client = TelegramClient(telegram, telegram.create_user("Amina", language_code="nl"))
+        client.say("/start")
+        client.expect("Kies je taal")
+        client.press("lang:nl")
+        client.expect("Ga je akkoord?")
+        client.press("consent:yes")
+        client.expect("In welke gemeente")
+        client.press("area:Menen")
+        client.expect("Europese Unie")
+
+        werkmaat.kill()  # a crash in the middle of the conversation
+        werkmaat = WerkmaatProcess(tmp_path, **env)
+        werkmaat.start()
+
+        client.press("nat:yes")
+        client.expect("Zoek je werk")
+        client.press("seek:yes")
+        client.expect("voornaam")
+        client.say("Amina")
+        client.expect("Dag Amina!")
+        client.press("contact:chat")
+        client.expect("Waarmee wil je hulp?")
+        client.press("help:paperwork")
+        done = client.expect("Je bent ingeschreven")
+        assert "WM-" in (done.plain_text or "")
+        assert done.reply_markup and done.reply_markup["inline_keyboard"], "menu buttons"
+
+        alert = telegram.wait_for_messages(counselors.id, 1, timeout=20)[0]
+        assert "Nieuwe aanmelding" in (alert.plain_text or "") and "Amina" in alert.plain_text
+
+        client.say("/help")
+        client.expect("/language")
+        telegram.send_sticker(client.user)
+        client.expect("Dat kan ik niet lezen")
+    finally:
+        werkmaat.stop()
+    menu = telegram.commands({"type": "all_private_chats"}, "en")
+    assert [c["command"] for c in menu] == ["start", "language", "help", "stop"]
+    assert telegram.commands({"type": "all_private_chats"}, "")[0]["description"] == (
+        "Beginnen of opnieuw beginnen")
+
+
+def test_a_blocked_bot_marks_the_client_unreachable(telegram, tmp_path):
+    werkmaat = WerkmaatProcess(tmp_path, WERKMAAT_TELEGRAM_TOKEN=TOKEN,
+                               WERKMAAT_TELEGRAM_BASE_URL=telegram.base_url).start()
+    try:
+        client = TelegramClient(telegram, telegram.create_user("Oleh", language_code="uk"))
+        client.say("/start")
+        client.expect("🌐")
+        telegram.block_bot(client.user, notify=False)
+        client.press("lang:uk")
+        deadline = time.monotonic() + 20
+        import sqlite3
+
+        db = werkmaat.env["WERKMAAT_DATABASE_URL"].removeprefix("sqlite:///")
+        while time.monotonic() < deadline:
+            with sqlite3.connect(db) as conn:
+                row = conn.execute("SELECT reachable FROM clients").fetchone()
+            if row and row[0] == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"client not marked unreachable:\n{werkmaat.log()}")
+        assert werkmaat.proc is not None and werkmaat.proc.poll() is None, "still running"
+    finally:
+        werkmaat.stop()
