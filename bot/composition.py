@@ -21,13 +21,17 @@ class Werkmaat:
     engine: Engine
 
 
-def open_database(settings: Settings, upgrade: bool | None = None) -> Database:
+def open_database(settings: Settings, upgrade: bool | None = None,
+                  require_current: bool = True) -> Database:
     """Open the case store; SQLite is migrated on start, PostgreSQL by `werkmaat db upgrade`."""
     database = Database(settings.database_url)
     if upgrade is None:
         upgrade = database.engine.dialect.name == "sqlite"
     if upgrade:
         database.upgrade()
+    elif require_current and not database.schema_is_current():
+        database.dispose()
+        raise SystemExit("The case store's schema is not up to date: run `werkmaat db upgrade`.")
     return database
 
 

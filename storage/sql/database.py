@@ -60,6 +60,16 @@ def upgrade(url: str, engine: Engine | None = None) -> None:
         command.upgrade(cfg, "head")
 
 
+def schema_is_current(engine: Engine, url: str) -> bool:
+    """Whether the database is at the newest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
 class Database:
     """An engine and the unit-of-work factory over it."""
 
@@ -73,6 +83,9 @@ class Database:
 
     def upgrade(self) -> None:
         upgrade(self.url, self.engine)
+
+    def schema_is_current(self) -> bool:
+        return schema_is_current(self.engine, self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()

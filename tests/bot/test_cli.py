@@ -66,3 +66,9 @@ def test_db_upgrade_on_postgres(postgres_url):
     added = werkmaat("counselor", "add", "--name", "Jan", env={
         "WERKMAAT_DATABASE_URL": postgres_url})
     assert added.returncode == 0, added.stderr
+
+
+@pytest.mark.postgres
+def test_run_refuses_an_unmigrated_postgres(postgres_url):
+    result = werkmaat("counselor", "list", env={"WERKMAAT_DATABASE_URL": postgres_url})
+    assert result.returncode != 0 and "werkmaat db upgrade" in result.stderr

@@ -128,3 +128,36 @@ def test_a_blocked_bot_marks_the_client_unreachable(telegram, tmp_path):
         assert werkmaat.proc is not None and werkmaat.proc.poll() is None, "still running"
     finally:
         werkmaat.stop()
+
+
+def test_webhook_mode_checks_the_secret_token(telegram, tmp_path):
+    import httpx
+
+    process = WerkmaatProcess(tmp_path, WERKMAAT_TELEGRAM_TOKEN=TOKEN,
+                              WERKMAAT_TELEGRAM_BASE_URL=telegram.base_url,
+                              WERKMAAT_WEBHOOK_SECRET="s3cret-Token_1")
+    process.env["WERKMAAT_WEBHOOK_URL"] = f"{process.url}/telegram/webhook"
+    werkmaat = process.start()
+    try:
+        deadline = time.monotonic() + 10
+        while telegram.webhook_url is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert telegram.webhook_url == f"{werkmaat.url}/telegram/webhook"
+        assert telegram.webhook_secret_token == "s3cret-Token_1"
+        assert not telegram.calls("getUpdates"), "no polling in webhook mode"
+
+        client = TelegramClient(telegram, telegram.create_user("Sami", language_code="en"))
+        client.say("/start")
+        client.expect("Kies je taal")
+        client.press("lang:en")
+        client.expect("Do you agree?")
+
+        forged = {"update_id": 99, "message": {"message_id": 1, "date": 0, "text": "/start",
+                                               "chat": {"id": 5, "type": "private"}}}
+        url = f"{werkmaat.url}/telegram/webhook"
+        assert httpx.post(url, json=forged).status_code == 403
+        assert httpx.post(url, json=forged, headers={
+            "X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
+        assert telegram.sent_messages(5) == []
+    finally:
+        werkmaat.stop()
