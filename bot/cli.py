@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -39,10 +40,8 @@ def run() -> None:
     """Run the web chat, the counselor page and (with a token) the Telegram bot."""
     from bot.runtime import serve
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(_settings()))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()
@@ -124,16 +123,59 @@ def nlu_parse(
 
     settings = _settings()
     logging.getLogger().setLevel(logging.WARNING)
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     try:
-        parser = load_backend(backend or settings.nlu_backend)
+        # an explicit --backend rasa measures Rasa itself: no quiet fallback
+        parser = load_backend(backend or settings.nlu_backend, settings.rasa_url, token,
+                              fallback=not backend)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
-    for line in stdin:
-        text = line.rstrip("\r\n")
-        sys.stdout.write(json.dumps(parser.parse(text).as_contract(), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+    with open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False) as stdin:
+        for line in stdin:
+            text = line.rstrip("\r\n")
+            row = json.dumps(parser.parse(text).as_contract(), ensure_ascii=False)
+            sys.stdout.write(row + "\n")
+            sys.stdout.flush()
+
+
+@nlu_app.command("train")
+def nlu_train() -> None:
+    """Embed the training data and store the embedded backend's model in nlu/model/."""
+    from nlu.embedded import train_embedding_model
+    from nlu.embedders import E5Embedder
+
+    _settings()
+    path = train_embedding_model(E5Embedder())
+    typer.echo(f"stored {path}")
+
+
+@nlu_app.command("evaluate")
+def nlu_evaluate(
+    backend: Annotated[list[str] | None, typer.Option(help="Backends to compare")] = None,
+    confusion_csv: Annotated[str | None, typer.Option(help="Write full confusion tables "
+                                                           "here (one file per backend)")] = None,
+) -> None:
+    """Score backends on the held-out split, side by side, through `werkmaat nlu parse`."""
+    from nlu.evaluation import evaluate, format_report
+
+    settings = _settings()
+    names = backend or ["embedded"] + (["rasa"] if settings.rasa_url else [])
+    results = []
+    for name in names:
+        try:
+            results.append(evaluate(name))
+        except RuntimeError as exc:
+            typer.echo(f"{name}: not evaluated: {exc}", err=True)
+    if not results:
+        raise typer.Exit(1)
+    typer.echo(format_report(results))
+    if confusion_csv:
+        for result in results:
+            path = f"{confusion_csv.removesuffix('.csv')}-{result.backend}.csv"
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(result.matrix_csv())
+            typer.echo(f"confusion table: {path}")
 
 
 @i18n_app.command("update")

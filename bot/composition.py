@@ -37,6 +37,8 @@ def open_database(settings: Settings, upgrade: bool | None = None,
 
 def build(settings: Settings, nlu: NLU | None = None) -> Werkmaat:
     database = open_database(settings)
-    nlu = nlu or load_backend(settings.nlu_backend)
+    nlu = nlu or load_backend(
+        settings.nlu_backend, settings.rasa_url,
+        settings.rasa_token.get_secret_value() if settings.rasa_token else None)
     engine = Engine(database, nlu, settings.dialogue)
     return Werkmaat(settings, database, nlu, engine)

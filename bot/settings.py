@@ -41,8 +41,12 @@ class Settings(BaseSettings):
     municipalities: Annotated[tuple[str, ...], NoDecode] = DEFAULT_MUNICIPALITIES
     # Working days within which a counselor contacts a newly registered client.
     response_working_days: int = Field(default=3, ge=1, le=30)
-    # Which NLU answers free text: "embedded" (in-process, the default).
+    # Which NLU answers free text: "embedded" (in-process, the default) or "rasa".
     nlu_backend: str = "embedded"
+    # The Rasa NLU server (scripts/rasa-serve), used by the "rasa" backend.
+    rasa_url: str | None = None
+    # The Rasa server's auth token.
+    rasa_token: SecretStr | None = None
     # Log level: DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
 
@@ -54,7 +58,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("telegram_token", "webhook_secret", "webhook_url", "telegram_base_url",
-                     mode="before")
+                     "rasa_url", "rasa_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -35,6 +35,7 @@ class ParseResult:
     language: str = UNDETERMINED
     ranking: tuple[IntentScore, ...] = field(default=())
     crisis: bool = False
+    language_confidence: float = 0.0
 
     def as_contract(self) -> dict[str, object]:
         """The JSON object of the `werkmaat nlu parse` contract."""
