@@ -38,6 +38,9 @@ COMMANDS = (
     ("stop", N_("Stoppen met de vragen")),
 )
 CALLBACK_DATA_MAX = 64
+SHORT_DESCRIPTION = N_("Hulp op weg naar werk of een opleiding, in je eigen taal.")
+DESCRIPTION = N_("Ik ben de chat-assistent van je begeleider. Stel je vraag in je eigen taal. "
+                 "Je kunt altijd vragen om met een persoon te praten.")
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -177,16 +180,18 @@ def build_application(settings: Settings) -> Application:
 
 
 async def set_commands(application: Application) -> None:
-    """The command menu in every language our catalogs speak, Dutch as the default."""
+    """The command menu and the bot's descriptions in every language, Dutch as the default."""
     bot = application.bot
     scope = BotCommandScopeAllPrivateChats()
     for lang in LANGUAGES:
         tr = Translator(lang.code)
         commands = [BotCommand(name, tr.gettext(desc)) for name, desc in COMMANDS]
-        code = None if lang.code == "nl" else lang.code
-        await bot.set_my_commands(commands, scope=scope, language_code=code)
-        if code is None:
-            await bot.set_my_commands(commands, scope=scope)
+        codes = [lang.code, None] if lang.code == "nl" else [lang.code]
+        for code in codes:
+            await bot.set_my_commands(commands, scope=scope, language_code=code)
+            await bot.set_my_description(tr.gettext(DESCRIPTION), language_code=code)
+            await bot.set_my_short_description(tr.gettext(SHORT_DESCRIPTION),
+                                               language_code=code)
 
 
 def install_handlers(application: Application, engine: Engine, channel: TelegramChannel,

@@ -22,8 +22,8 @@ from dialogues.flows.common import (
     send_help,
 )
 from dialogues.i18n import N_, Translator
-from dialogues.languages import from_locale_hint, language
-from dialogues.messages import Incoming, InputKind, Outgoing, Reply
+from dialogues.languages import from_locale_hint, language, supported
+from dialogues.messages import Button, Incoming, InputKind, Outgoing, Reply
 from dialogues.ordering import KeyedLocks
 from dialogues.settings import DialogueSettings
 from dialogues.state import Conversation, IntakeAnswers, Step
@@ -43,7 +43,12 @@ from storage.repositories import UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_STORED_TEXT = 10_000
-GLOBAL_COMMANDS = ("start", "language", "help", "stop")
+SWITCH = "switch:"
+STAY = "stay:"
+SWITCH_CONFIDENCE = 0.8
+SWITCH_MIN_WORDS = 3
+MEDIA_NAMES = {InputKind.VOICE: N_("een spraakbericht"), InputKind.AUDIO: N_("een geluidsbestand"),
+               InputKind.PHOTO: N_("een foto"), InputKind.DOCUMENT: N_("een document")}
 
 
 def utcnow() -> datetime:
@@ -136,6 +141,8 @@ class Engine:
             send_crisis_help(turn)
         elif incoming.payload in (HELP, LANGUAGE, HUMAN):
             self._menu(turn)
+        elif incoming.payload.startswith((SWITCH, STAY)):
+            self._answer_switch(turn)
         elif incoming.kind == InputKind.BUTTON and (
                 not incoming.payload.startswith(self.handlers[turn.step].accepts or ("\0",))):
             _ = turn.tr.gettext
@@ -150,6 +157,41 @@ class Engine:
             self._open_language_picker(turn)
         else:
             self.handlers[turn.step].answer(turn)
+            self._maybe_offer_switch(turn)
+
+    def _maybe_offer_switch(self, turn: Turn) -> None:
+        """Free text clearly in another of our languages: offer to switch, in both languages.
+
+        One-word or two-word messages ("ok", "merci") never trigger it, nor does a language the
+        client already said no to.
+        """
+        parse = turn.parse
+        if (parse is None or turn.incoming.kind != InputKind.TEXT
+                or turn.step in (Step.CHOOSE_LANGUAGE, Step.FIRST_NAME, Step.CONTACT)
+                or not supported(parse.language) or parse.language == turn.client.language
+                or parse.language_confidence < SWITCH_CONFIDENCE
+                or len(turn.text.split()) < SWITCH_MIN_WORDS
+                or parse.language in turn.conversation.declined_languages):
+            return
+        offered = language(parse.language)
+        lines = []
+        for code in (offered.code, turn.client.language):
+            tr = Translator(code, self.settings.timezone)
+            lines.append(tr.format(tr.gettext("Wil je verder in deze taal: {language}?"),
+                                   language=offered.native_name))
+        _ = turn.tr.gettext
+        turn.say("\n".join(lines), [[Button(f"✅ {offered.native_name}", SWITCH + offered.code),
+                                     Button(_("❌ Nee, bedankt"), STAY + offered.code)]])
+
+    def _answer_switch(self, turn: Turn) -> None:
+        payload = turn.incoming.payload
+        if payload.startswith(SWITCH) and supported(payload.removeprefix(SWITCH)):
+            turn.switch_language(payload.removeprefix(SWITCH))
+            _ = turn.tr.gettext
+            turn.say(_("Goed, we praten verder in het Nederlands."))
+        elif payload.startswith(STAY):
+            turn.conversation.declined_languages.append(payload.removeprefix(STAY)[:8])
+        turn.reprompt()
 
     def _prompt(self, turn: Turn) -> None:
         self.handlers[turn.conversation.step].prompt(turn)
@@ -225,10 +267,11 @@ class Engine:
             case = turn.uow.cases.current_for(turn.client.id)
             staff = turn.staff
             turn.add_task(TaskKind.MEDIA_RECEIVED,
-                          staff.format(staff.gettext(N_("{name} stuurde een {kind} in de chat. "
+                          staff.format(staff.gettext(N_("{name} stuurde iets in de chat: {kind}. "
                                                         "Neem contact op als het belangrijk "
                                                         "lijkt.")),
-                                       name=turn.client.first_name, kind=kind.value),
+                                       name=turn.client.first_name,
+                                       kind=staff.gettext(MEDIA_NAMES[kind])),
                           case_id=case.id if case else None)
             turn.say(_("Ik heb je begeleider laten weten dat je iets stuurde."))
         if turn.step != Step.REGISTERED:

@@ -45,10 +45,11 @@ class Conversation:
     resume: Step | None = None  # where to go back to after the language picker
     unclear: int = 0  # free-text messages in a row the bot did not understand
     answers: IntakeAnswers = field(default_factory=IntakeAnswers)
+    declined_languages: list[str] = field(default_factory=list)  # switch offers said no to
 
     def to_data(self) -> dict[str, Any]:
         return {"resume": self.resume.value if self.resume else None, "unclear": self.unclear,
-                "answers": asdict(self.answers)}
+                "answers": asdict(self.answers), "declined": list(self.declined_languages)}
 
     @classmethod
     def from_stored(cls, step: str | None, data: dict[str, Any] | None) -> Conversation:
@@ -63,4 +64,5 @@ class Conversation:
         known = IntakeAnswers.__dataclass_fields__
         answers = IntakeAnswers(**{k: str(v) for k, v in (data.get("answers") or {}).items()
                                    if k in known})
-        return cls(current, resume, int(data.get("unclear") or 0), answers)
+        declined = [str(c) for c in data.get("declined") or []][:20]
+        return cls(current, resume, int(data.get("unclear") or 0), answers, declined)

@@ -19,6 +19,7 @@ from nlu.types import UNDETERMINED
 OURS = {"nl", "en", "fr", "ar", "tr", "uk", "ru", "fa", "ps", "ti", "so", "ro", "bg", "sk", "pl",
         "es"}
 LATIN_LANGUAGES = ["nl", "en", "fr", "ro", "pl", "sk", "es", "tr", "so"]
+CYRILLIC_LANGUAGES = ["uk", "ru", "bg"]
 PASHTO_LETTERS = set("ټډړږښځڅڼۍې")
 PERSIAN_LETTERS = set("پچژگکی")
 UKRAINIAN_LETTERS = set("іїєґ")
@@ -55,22 +56,22 @@ def looks_like_darija(text: str) -> bool:
 class LanguageIdentifier:
     """Cheap to build; the statistical models load on first use."""
 
-    @staticmethod
-    def _restricted(languages: list[str]) -> Any:
+    @cached_property
+    def _langid(self) -> Any:
+        """py3langid cut down to our Latin and Cyrillic languages (its full model is 75 MB)."""
         from py3langid.langid import MODEL_FILE
         from py3langid.langid import LanguageIdentifier as _LangId
 
         ident = _LangId.from_model_file(MODEL_FILE, norm_probs=True)
-        ident.set_languages(languages)
+        ident.set_languages(LATIN_LANGUAGES + CYRILLIC_LANGUAGES)
+        ident._full_model = None  # kept only to undo set_languages, which we never do
         return ident
 
-    @cached_property
-    def _langid(self) -> Any:
-        return self._restricted(LATIN_LANGUAGES)
-
-    @cached_property
-    def _cyrillic(self) -> Any:
-        return self._restricted(["uk", "ru", "bg"])
+    def _best_of(self, text: str, allowed: list[str]) -> tuple[str, float]:
+        ranked = [(str(code), float(p)) for code, p in self._langid.rank(text) if code in allowed]
+        total = sum(p for _, p in ranked) or 1.0
+        code, p = ranked[0]
+        return code, p / total
 
     @staticmethod
     def _cld2(text: str) -> tuple[str, int, bool]:
@@ -109,15 +110,13 @@ class LanguageIdentifier:
                 return code, 0.85
             if letters & RUSSIAN_LETTERS:
                 return "ru", 0.8
-            guess, prob = self._cyrillic.classify(text)
-            return str(guess), float(prob)
+            return self._best_of(text, CYRILLIC_LANGUAGES)
         if script == "LATIN":
             if looks_like_darija(text):
                 return "ar", 0.7
             if code in OURS and reliable and percent >= 80 and len(text.split()) >= 2:
                 return code, 0.9
-            guess, prob = self._langid.classify(text)
-            return str(guess), float(prob)
+            return self._best_of(text, LATIN_LANGUAGES)
         if code != UNDETERMINED and reliable:
             return code, 0.8  # clearly another language (Chinese, Tamil…)
         return UNDETERMINED, 0.0

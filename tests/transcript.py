@@ -44,6 +44,16 @@ class Press(Step):
 
 
 @dataclass
+class Forge(Step):
+    """A button payload the client was not shown now: stale, replayed or forged."""
+
+    payload: str = ""
+
+    def incoming(self, key: ClientKey) -> Incoming:
+        return Incoming.button(key, self.payload)
+
+
+@dataclass
 class Send(Step):
     kind: InputKind = InputKind.STICKER
 
@@ -57,6 +67,10 @@ def say(text: str, *expect: str, forbid: tuple[str, ...] = ()) -> Say:
 
 def press(label: str, *expect: str, forbid: tuple[str, ...] = ()) -> Press:
     return Press(expect=expect, forbid=forbid, label=label)
+
+
+def forge(payload: str, *expect: str) -> Forge:
+    return Forge(expect=expect, payload=payload)
 
 
 def send(kind: InputKind, *expect: str) -> Send:
@@ -89,7 +103,9 @@ class Conversation:
         reply = asyncio.run(self.engine.handle_async(incoming))
         self.last = reply.messages or self.last
         texts = [m.text for m in reply.messages]
-        self.history.append((getattr(step, "text", "") or getattr(step, "label", ""), texts))
+        said = (getattr(step, "text", "") or getattr(step, "label", "")
+                or getattr(step, "payload", ""))
+        self.history.append((said, texts))
         joined = "\n".join(texts)
         for phrase in step.expect:
             assert phrase in joined, (f"expected {phrase!r} after {step!r}; bot said:\n{joined}"

@@ -6,8 +6,10 @@ question reaches the counselor as a task, so nothing a client asks is lost.
 
 from __future__ import annotations
 
-from dialogues.flows.common import menu_buttons, request_human
+from dialogues.flows.common import HUMAN, menu_buttons, request_human, send_crisis_help
 from dialogues.i18n import N_
+from dialogues.intent_labels import INTENT_LABELS
+from dialogues.messages import Button
 from dialogues.state import Step
 from dialogues.turn import StepHandler, Turn
 from storage.records import TaskKind
@@ -20,26 +22,54 @@ def prompt_registered(turn: Turn) -> None:
     turn.say(_("Waarmee kan ik je helpen? Typ je vraag of kies een knop."), menu_buttons(turn))
 
 
-def answer_registered(turn: Turn) -> None:
+CLARIFY_MIN = 0.12  # a meaning below this is not worth offering as a button
+MEANT = "meant:"
+
+
+def clarify(turn: Turn) -> None:
+    """Not sure: offer the two likeliest meanings; the second time in a row, a person."""
     _ = turn.tr.gettext
     parse = turn.parse
-    name = turn.client.first_name
+    turn.conversation.unclear += 1
+    if turn.conversation.unclear >= 2:
+        turn.conversation.unclear = 0
+        turn.say(_("Ik begrijp je niet goed. Wil je met een persoon praten?"),
+                 menu_buttons(turn))
+        return
+    options = [s.intent for s in (parse.ranking if parse else ())
+               if s.intent in INTENT_LABELS and s.confidence >= CLARIFY_MIN][:2]
+    if options:
+        buttons = [[Button(_(INTENT_LABELS[i]), MEANT + i)] for i in options]
+        buttons.append([Button(_("💬 Iets anders"), HUMAN)])
+        turn.say(_("Ik ben niet zeker dat ik je begrijp. Bedoel je dit?"), buttons)
+    else:
+        turn.say(_("Sorry, dat begrijp ik niet goed. Kun je het anders zeggen? "
+                   "Of kies een knop."), menu_buttons(turn))
+
+
+def answer_registered(turn: Turn) -> None:
+    parse = turn.parse
+    if turn.incoming.payload.startswith(MEANT):
+        intent = turn.incoming.payload.removeprefix(MEANT)
+        if intent in INTENT_LABELS:
+            turn.conversation.unclear = 0
+            respond(turn, intent)
+            return
     if parse is None or not turn.text:
         turn.reprompt()
         return
     confident = parse.confidence >= turn.settings.nlu_confidence_threshold
     if not confident or parse.intent == "out_of_scope":
-        turn.conversation.unclear += 1
-        if turn.conversation.unclear >= 2:
-            turn.conversation.unclear = 0
-            turn.say(_("Ik begrijp je niet goed. Wil je met een persoon praten?"),
-                     menu_buttons(turn))
-        else:
-            turn.say(_("Sorry, dat begrijp ik niet goed. Kun je het anders zeggen? "
-                       "Of kies een knop."), menu_buttons(turn))
+        clarify(turn)
         return
     turn.conversation.unclear = 0
-    intent = parse.intent
+    respond(turn, parse.intent)
+
+
+def respond(turn: Turn, intent: str) -> None:
+    """What the bot does for a registered client who means `intent`."""
+    _ = turn.tr.gettext
+    name = turn.client.first_name
     if intent == "greet":
         turn.say(turn.tr.format(_("Dag {name}! Waarmee kan ik je helpen?"), name=name),
                  menu_buttons(turn))
@@ -52,6 +82,11 @@ def answer_registered(turn: Turn) -> None:
         prompt_registered(turn)
     elif intent == "ask_human":
         request_human(turn)
+    elif intent == "urgent_help":
+        send_crisis_help(turn)
+    elif intent == "change_language":
+        turn.conversation.resume = Step.REGISTERED
+        turn.go(Step.CHOOSE_LANGUAGE)
     else:
         case = turn.uow.cases.current_for(turn.client.id)
         staff = turn.staff
@@ -65,5 +100,5 @@ def answer_registered(turn: Turn) -> None:
 
 
 HANDLERS: dict[Step, StepHandler] = {
-    Step.REGISTERED: StepHandler(prompt_registered, answer_registered),
+    Step.REGISTERED: StepHandler(prompt_registered, answer_registered, (MEANT,)),
 }

@@ -1,0 +1,49 @@
+"""When the NLU is unsure: the two likeliest meanings as buttons, then a person."""
+
+from __future__ import annotations
+
+from storage import TaskKind
+from storage.memory import MemoryStore
+from tests.dialogues.test_first_contact import DUTCH_TO_REGISTERED
+from tests.fakes import ScriptedNLU
+from tests.transcript import Conversation, forge, make_engine, press, say
+
+UNSURE = [("rights_childcare", 0.31), ("rights_income", 0.27), ("greet", 0.05)]
+
+
+def registered(nlu) -> tuple[Conversation, MemoryStore]:
+    store = MemoryStore()
+    chat = Conversation(make_engine(store, nlu))
+    chat.run(*DUTCH_TO_REGISTERED)
+    return chat, store
+
+
+def test_unsure_offers_the_two_likeliest_meanings(nlu):
+    scripted = ScriptedNLU({"creche geld?": UNSURE, "Amina": [("out_of_scope", 0.2)]})
+    chat, store = registered(scripted)
+    chat.do(say("creche geld?", "Bedoel je dit?"))
+    payloads = [p for _, p in chat.buttons()]
+    assert payloads == ["meant:rights_childcare", "meant:rights_income", "menu:human"]
+    assert "👶 Opvang voor mijn kinderen" in [label for label, _ in chat.buttons()]
+    reply = chat.do(press("meant:rights_childcare", "begeleider"))
+    assert reply.alerts and "rights_childcare" in reply.alerts[0].text
+    with store() as uow:
+        assert TaskKind.CLIENT_QUESTION in [t.kind for t in uow.tasks.open()]
+
+
+def test_twice_unclear_offers_a_person_and_the_count_resets(nlu):
+    scripted = ScriptedNLU({"creche geld?": UNSURE, "hallo": [("greet", 0.9)]})
+    chat, _ = registered(scripted)
+    chat.run(say("creche geld?", "Bedoel je dit?"),
+             say("blabla", "met een persoon praten"),
+             say("creche geld?", "Bedoel je dit?"),
+             say("hallo", "Dag Amina!"),
+             say("creche geld?", "Bedoel je dit?"))
+
+
+def test_forged_meanings_and_buttons_are_refused_politely(nlu):
+    chat, store = registered(ScriptedNLU())
+    chat.run(forge("meant:bogus", "Waarmee kan ik je helpen?"),
+             forge("lang:xx", "Die knop werkt niet meer"))
+    with store() as uow:
+        assert [t.kind for t in uow.tasks.open()] == [TaskKind.NEW_CASE]
