@@ -24,6 +24,10 @@ from dialogues.languages import language
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
+# Clients live in Belgium: Belgian conventions where Babel has them (24-hour clock for English),
+# Afghan ones for Dari.
+BABEL_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_BE", "fa": "fa_AF"}
+
 FSI = "\u2068"  # first strong isolate
 PDI = "\u2069"  # pop directional isolate
 
@@ -55,7 +59,7 @@ class Translator:
         self.rtl = language(code).rtl
         self.tz = ZoneInfo(timezone)
         self._t = translations(code)
-        self.locale = Locale.parse(code if code != "fa" else "fa_AF")
+        self.locale = Locale.parse(BABEL_LOCALES.get(code, code))
 
     def gettext(self, message: str) -> str:
         return self._t.gettext(message)
@@ -76,7 +80,9 @@ class Translator:
         """Weekday, date and time in the client's locale and the programme's time zone."""
         local = moment.astimezone(self.tz)
         day = _format_date(local, format="full", locale=self.locale)
-        text = f"{day}, {_format_time(local, format='short', tzinfo=self.tz, locale=self.locale)}"
+        clock = _format_time(local, format="short", tzinfo=self.tz, locale=self.locale)
+        pattern = str(self.locale.datetime_formats.get("medium", "{1}, {0}")).replace("'", "")
+        text = pattern.replace("{1}", day).replace("{0}", clock)
         return isolate(text) if self.rtl else text
 
     def date(self, moment: datetime) -> str:

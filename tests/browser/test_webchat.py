@@ -85,27 +85,43 @@ def test_dutch_first_contact_in_the_browser_survives_a_reload(server, browser):
     assert rows == [("Pieter", "training")]
 
 
-def test_arabic_conversation_renders_right_to_left(server, browser):
+def _choose(page, payload: str) -> None:
+    page.locator(f'.buttons button[data-payload="{payload}"]').last.click()
+
+
+def test_arabic_first_contact_renders_right_to_left(server, browser):
     page = _page(browser, locale="ar")
     page.goto(f"{server.url}/chat")
     _wait_for(page, "Kies je taal")
-    _press(page, "العربية")
-    page.locator('.msg--bot[dir="rtl"]').first.wait_for(timeout=15_000)
-    _press(page, "✅")
-    page.locator(".buttons button", has_text="Menen").last.wait_for()
-    _press(page, "Menen")
-    _press(page, "✅")
-    page.wait_for_timeout(300)
-    _press(page, "✅")
-    page.wait_for_timeout(300)
+    _choose(page, "lang:ar")
+    page.locator('.buttons button[data-payload="consent:yes"]').wait_for(timeout=15_000)
+    for payload in ("consent:yes", "area:Menen", "nat:yes", "seek:yes"):
+        _choose(page, payload)
+        page.wait_for_timeout(200)
+    page.locator(".msg--bot").last.wait_for()
     _type(page, "فاطمة")
-    page.locator(".msg--bot", has_text="فاطمة").last.wait_for(timeout=15_000)
-    bot_dirs = page.eval_on_selector_all(".msg--bot", "els => els.map(e => e.dir)")
-    assert set(bot_dirs[1:]) == {"rtl"}, bot_dirs
-    last = page.locator(".msg--bot").last
+    page.locator('.buttons button[data-payload="contact:chat"]').wait_for(timeout=15_000)
+    _type(page, "0470 12 34 56")
+    page.locator('.buttons button[data-payload="help:dutch"]').wait_for(timeout=15_000)
+    _choose(page, "help:dutch")
+    page.locator(".msg--bot", has_text="WM-").last.wait_for(timeout=15_000)
+
+    bot = page.locator(".msg--bot")
+    dirs = bot.evaluate_all("els => els.map(e => e.dir)")
+    assert set(dirs[1:]) == {"rtl"}, dirs
+    last = bot.last
     assert last.evaluate("e => getComputedStyle(e).direction") == "rtl"
     assert last.get_attribute("lang") == "ar"
+    texts = bot.evaluate_all("els => els.map(e => e.querySelector('.msg__text').textContent)")
+    for dutch in ("Welkom", "Dank je", "gemeente", "Je bent ingeschreven"):
+        assert not any(dutch in t for t in texts[1:]), f"Dutch {dutch!r} in an Arabic chat"
+    assert "\u2068فاطمة\u2069" in texts[-1] or "فاطمة" in texts[-1]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "webchat-ar.png"), full_page=True)
     page.reload()
     assert page.locator("html").get_attribute("dir") == "rtl", "the page itself follows"
+    assert page.locator(".msg--bot", has_text="WM-").count() >= 1, "kept across a reload"
+    with sqlite3.connect(_db(server)) as db:
+        rows = db.execute("SELECT c.language, k.help_wanted FROM clients c JOIN cases k "
+                          "ON k.client_id = c.id WHERE c.first_name = 'فاطمة'").fetchall()
+    assert rows == [("ar", "dutch")]
