@@ -72,3 +72,12 @@ def test_db_upgrade_on_postgres(postgres_url):
 def test_run_refuses_an_unmigrated_postgres(postgres_url):
     result = werkmaat("counselor", "list", env={"WERKMAAT_DATABASE_URL": postgres_url})
     assert result.returncode != 0 and "werkmaat db upgrade" in result.stderr
+
+
+def test_console_chat_walks_first_contact_with_numbered_buttons(env):
+    lines = ["1", "1", "9", "1", "1", "Noor", "1", "1", "/stop"]
+    result = werkmaat("chat", "--client", "dev-1", env=env, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[1] Nederlands" in out and "[9] Menen" in out
+    assert "Dag Noor!" in out and "Je bent ingeschreven" in out and "WM-00001" in out
