@@ -6,12 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup browser lint i18n clean
+VOICE_PACKAGES   := espeak-ng opus-tools
+BROWSER_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji
 
-run: setup
+.PHONY: run test setup system-run system-test lint i18n clean
+
+run: setup system-run
 	$(BIN)/werkmaat run
 
-test: setup browser
+test: setup system-test
 	$(BIN)/python -m pytest
 
 setup: $(STAMP)
@@ -23,9 +26,13 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# Debian's Chromium and fonts for the browser tests (Arabic, Ethiopic and emoji glyphs).
-browser:
-	@bash scripts/ensure-chromium
+# Debian packages: speech for voice notes; Chromium and fonts (Arabic, Ethiopic, emoji) for the
+# browser tests.
+system-run:
+	@bash scripts/ensure-debian-packages $(VOICE_PACKAGES)
+
+system-test:
+	@bash scripts/ensure-debian-packages $(VOICE_PACKAGES) $(BROWSER_PACKAGES)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.settings import Settings
+from bot.speech import Speech
 from dialogues import Engine
 from nlu import NLU, load_backend
 from storage.sql import Database
@@ -19,6 +20,7 @@ class Werkmaat:
     database: Database
     nlu: NLU
     engine: Engine
+    speech: Speech
 
 
 def open_database(settings: Settings, upgrade: bool | None = None,
@@ -40,5 +42,7 @@ def build(settings: Settings, nlu: NLU | None = None) -> Werkmaat:
     nlu = nlu or load_backend(
         settings.nlu_backend, settings.rasa_url,
         settings.rasa_token.get_secret_value() if settings.rasa_token else None)
-    engine = Engine(database, nlu, settings.dialogue)
-    return Werkmaat(settings, database, nlu, engine)
+    speech = Speech()
+    voices = speech.languages if settings.voice_notes else ()
+    engine = Engine(database, nlu, replace(settings.dialogue, voice_languages=voices))
+    return Werkmaat(settings, database, nlu, engine, speech)

@@ -18,7 +18,8 @@ class ConsoleChannel:
         self.choices: list[Button] = []
 
     async def send(self, to: ClientKey, message: Outgoing) -> None:
-        print(f"\n🤖 {message.text}", file=self.out)  # type: ignore[arg-type]
+        text = f"🔊 {message.voice}" if message.voice else message.text
+        print(f"\n🤖 {text}", file=self.out)  # type: ignore[arg-type]
         buttons = message.flat_buttons
         if buttons:
             self.choices = buttons

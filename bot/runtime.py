@@ -28,7 +28,7 @@ async def start_telegram(werkmaat: Werkmaat, stack: AsyncExitStack) -> tuple[Any
 
     settings = werkmaat.settings
     application = build_application(settings)
-    channel = TelegramChannel(application, werkmaat.database)
+    channel = TelegramChannel(application, werkmaat.database, werkmaat.speech)
     alerts = None
     if settings.counselor_chat_id is not None:
         alerts = TelegramCounselorAlerts(channel, settings.counselor_chat_id, werkmaat.database)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     rasa_url: str | None = None
     # The Rasa server's auth token.
     rasa_token: SecretStr | None = None
+    # Offer a 🔊 button that sends messages as voice notes (needs espeak-ng and opus-tools).
+    voice_notes: bool = True
     # Log level: DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
 

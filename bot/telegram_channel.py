@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from telegram import (
@@ -23,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.settings import Settings
+from bot.speech import Speech
 from dialogues import ChannelName, ClientKey, CounselorAlert, Engine, Incoming, InputKind, Outgoing
 from dialogues.i18n import N_, Translator
 from dialogues.languages import LANGUAGES
@@ -96,23 +98,46 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 class TelegramChannel:
     """Sends engine messages to Telegram chats, retrying what can be retried."""
 
-    def __init__(self, application: Application, store: UnitOfWorkFactory) -> None:
+    def __init__(self, application: Application, store: UnitOfWorkFactory,
+                 speech: Speech | None = None) -> None:
         self.application = application
         self.store = store
+        self.speech = speech
 
     async def send(self, to: ClientKey, message: Outgoing) -> None:
+        if message.voice:
+            await self._send_voice(to, message)
+            return
         parts = split_text(message.text)
         for i, part in enumerate(parts):
             markup = keyboard(message) if i == len(parts) - 1 else None
             await self._send_text(int(to.external_id), part, markup, to)
 
+    async def _send_voice(self, to: ClientKey, message: Outgoing) -> None:
+        audio = None
+        if self.speech is not None:
+            audio = await asyncio.to_thread(self.speech.synthesize, message.voice,
+                                            message.language)
+        if audio is None:  # no voice after all: the words are better than nothing
+            await self.send(to, Outgoing(message.voice, message.buttons, message.language,
+                                         message.rtl))
+            return
+        bot = self.application.bot
+        await self._call(lambda: bot.send_voice(int(to.external_id), voice=audio,
+                                                filename="werkmaat.ogg"), to)
+
     async def _send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
                          to: ClientKey | None = None, thread_id: int | None = None) -> bool:
         bot = self.application.bot
+        return await self._call(lambda: bot.send_message(chat_id, text, reply_markup=markup,
+                                                         message_thread_id=thread_id), to)
+
+    async def _call(self, request: Callable[[], Awaitable[object]],
+                    to: ClientKey | None = None) -> bool:
+        """One Bot API call, retried on 429 and time-outs; a blocked bot marks the client."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                await bot.send_message(chat_id, text, reply_markup=markup,
-                                       message_thread_id=thread_id)
+                await request()
                 return True
             except RetryAfter as exc:
                 wait = exc.retry_after

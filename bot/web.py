@@ -7,6 +7,7 @@ channel, and the conversation state lives in the case store like any other chann
 from __future__ import annotations
 
 import asyncio
+import base64
 import hmac
 import logging
 import secrets
@@ -21,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from bot.composition import Werkmaat
+from bot.speech import Speech
 from dialogues import ChannelName, ClientKey, Incoming, Outgoing
 from dialogues.channel import AlertSink, CollectingChannel
 from dialogues.i18n import Translator
@@ -52,11 +54,21 @@ class WebMessage:
     lang: str
     dir: str
     buttons: list[list[WebButton]]
+    audio: str = ""  # a data: URI with the voice note, when one was asked for
 
 
-def to_web(message: Outgoing) -> WebMessage:
-    return WebMessage(message.text, message.language, "rtl" if message.rtl else "ltr",
-                      [[WebButton(b.label, b.payload) for b in row] for row in message.buttons])
+def to_web(message: Outgoing, speech: Speech | None = None) -> WebMessage:
+    audio = ""
+    text = message.text
+    if message.voice:
+        ogg = speech.synthesize(message.voice, message.language) if speech else None
+        if ogg:
+            audio = "data:audio/ogg;base64," + base64.b64encode(ogg).decode("ascii")
+        else:
+            text = message.voice
+    return WebMessage(text, message.language, "rtl" if message.rtl else "ltr",
+                      [[WebButton(b.label, b.payload) for b in row] for row in message.buttons],
+                      audio)
 
 
 def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
@@ -106,7 +118,9 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
             incoming = Incoming.typed(key, body.text, locale_hint=hint)
         sink = CollectingChannel()
         await werkmaat.engine.receive(incoming, sink, alerts)
-        response = JSONResponse({"messages": [asdict(to_web(m)) for _, m in sink.sent]})
+        web = await asyncio.to_thread(lambda: [asdict(to_web(m, werkmaat.speech))
+                                                for _, m in sink.sent])
+        response = JSONResponse({"messages": web})
         if new_token:
             _set_cookie(response, request, new_token)
         return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from dialogues.channel import AlertSink, Channel
@@ -43,6 +44,7 @@ from storage.repositories import UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_STORED_TEXT = 10_000
+SPEAK = "speak:"
 SWITCH = "switch:"
 STAY = "stay:"
 SWITCH_CONFIDENCE = 0.8
@@ -118,6 +120,7 @@ class Engine:
                         tr=Translator(client.language, self.settings.timezone),
                         prompt_step=self._prompt)
             self._dispatch(turn)
+            self._offer_listening(turn)
             client.last_seen_at = now
             uow.clients.save(client)
             uow.states.save(client.id, StateRecord(conversation.step.value,
@@ -143,6 +146,8 @@ class Engine:
             self._menu(turn)
         elif incoming.payload.startswith((SWITCH, STAY)):
             self._answer_switch(turn)
+        elif incoming.payload.startswith(SPEAK):
+            self._speak(turn)
         elif incoming.kind == InputKind.BUTTON and (
                 not incoming.payload.startswith(self.handlers[turn.step].accepts or ("\0",))):
             _ = turn.tr.gettext
@@ -182,6 +187,40 @@ class Engine:
         _ = turn.tr.gettext
         turn.say("\n".join(lines), [[Button(f"✅ {offered.native_name}", SWITCH + offered.code),
                                      Button(_("❌ Nee, bedankt"), STAY + offered.code)]])
+
+    def _offer_listening(self, turn: Turn) -> None:
+        """A 🔊 button under each reply, where the client's language has a voice."""
+        messages = turn.reply.messages
+        if (not messages or turn.client.language not in self.settings.voice_languages
+                or any(m.voice for m in messages)):
+            return
+        spoken = "\n\n".join(m.text for m in messages if m.language == turn.client.language)
+        if not spoken:
+            return
+        key = turn.conversation.remember_for_speech(spoken)
+        last = messages[-1]
+        messages[-1] = replace(last, buttons=(*last.buttons, (Button("🔊", SPEAK + key),)))
+
+    def _speak(self, turn: Turn) -> None:
+        text = turn.conversation.spoken.get(turn.incoming.payload.removeprefix(SPEAK))
+        if text is None or turn.client.language not in self.settings.voice_languages:
+            _ = turn.tr.gettext
+            turn.say(_("Die knop werkt niet meer. Kies een van de knoppen hieronder."))
+            turn.reprompt()
+            return
+        turn.reply.messages.append(Outgoing("", self._current_buttons(turn),
+                                            language=turn.client.language, rtl=turn.tr.rtl,
+                                            voice=text))
+
+    def _current_buttons(self, turn: Turn) -> tuple[tuple[Button, ...], ...]:
+        """The buttons of the current question, so a voice note keeps them at hand."""
+        spoken = turn.reply
+        turn.reply = Reply()
+        try:
+            self._prompt(turn)
+            return turn.reply.messages[-1].buttons if turn.reply.messages else ()
+        finally:
+            turn.reply = spoken
 
     def _answer_switch(self, turn: Turn) -> None:
         payload = turn.incoming.payload
@@ -314,6 +353,6 @@ class Engine:
             turn.uow.interactions.add(InteractionRecord(
                 client_id=client.id, case_id=case_id, direction=Direction.OUT,
                 author=Author.BOT, channel=channel, created_at=turn.now, kind="text",
-                text=message.text[:MAX_STORED_TEXT],
+                text=(message.text or f"[voice] {message.voice}")[:MAX_STORED_TEXT],
                 payload=" ".join(b.payload for b in message.flat_buttons)[:200],
                 language=message.language))

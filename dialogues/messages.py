@@ -91,12 +91,17 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message to a client. `buttons` are rows; `rtl` tells renderers the text direction."""
+    """One message to a client. `buttons` are rows; `rtl` tells renderers the text direction.
+
+    `voice` asks the channel to send that text as a spoken voice note in `language` (for
+    clients who read little); channels that cannot play sound show the text instead.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     language: str = "nl"
     rtl: bool = False
+    voice: str = ""
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -17,3 +17,4 @@ class DialogueSettings:
     consent_version: str = "2026-11"
     nlu_confidence_threshold: float = 0.45
     staff_language: str = "nl"
+    voice_languages: tuple[str, ...] = ()  # languages the channel can speak as voice notes

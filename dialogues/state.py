@@ -46,10 +46,22 @@ class Conversation:
     unclear: int = 0  # free-text messages in a row the bot did not understand
     answers: IntakeAnswers = field(default_factory=IntakeAnswers)
     declined_languages: list[str] = field(default_factory=list)  # switch offers said no to
+    spoken: dict[str, str] = field(default_factory=dict)  # recent replies a 🔊 button reads
+    spoken_seq: int = 0
+
+    def remember_for_speech(self, text: str, keep: int = 5) -> str:
+        """Keep a reply so its 🔊 button can read it later; returns the button's key."""
+        self.spoken_seq += 1
+        key = str(self.spoken_seq)
+        self.spoken[key] = text
+        for old in sorted(self.spoken, key=int)[:-keep]:
+            del self.spoken[old]
+        return key
 
     def to_data(self) -> dict[str, Any]:
         return {"resume": self.resume.value if self.resume else None, "unclear": self.unclear,
-                "answers": asdict(self.answers), "declined": list(self.declined_languages)}
+                "answers": asdict(self.answers), "declined": list(self.declined_languages),
+                "spoken": dict(self.spoken), "spoken_seq": self.spoken_seq}
 
     @classmethod
     def from_stored(cls, step: str | None, data: dict[str, Any] | None) -> Conversation:
@@ -65,4 +77,6 @@ class Conversation:
         answers = IntakeAnswers(**{k: str(v) for k, v in (data.get("answers") or {}).items()
                                    if k in known})
         declined = [str(c) for c in data.get("declined") or []][:20]
-        return cls(current, resume, int(data.get("unclear") or 0), answers, declined)
+        spoken = {str(k): str(v) for k, v in (data.get("spoken") or {}).items()}
+        return cls(current, resume, int(data.get("unclear") or 0), answers, declined, spoken,
+                   int(data.get("spoken_seq") or 0))

@@ -10,7 +10,11 @@
   try { transcript = JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (e) { transcript = []; }
 
   function save() {
-    try { sessionStorage.setItem(KEY, JSON.stringify(transcript.slice(-300))); } catch (e) { /* full */ }
+    // voice notes are not kept: a reload shows a 🔊 mark where one was played
+    const light = transcript.slice(-300).map(function (m) {
+      return m.audio ? Object.assign({}, m, { audio: "", text: m.text || "🔊" }) : m;
+    });
+    try { sessionStorage.setItem(KEY, JSON.stringify(light)); } catch (e) { /* full */ }
   }
 
   function render(entry, live) {
@@ -22,6 +26,13 @@
     text.className = "msg__text";
     text.textContent = entry.text;
     li.appendChild(text);
+    if (entry.audio) {
+      const audio = document.createElement("audio");
+      audio.controls = true;
+      audio.autoplay = live;
+      audio.src = entry.audio;
+      li.appendChild(audio);
+    }
     if (live && entry.buttons && entry.buttons.length) {
       const box = document.createElement("div");
       box.className = "buttons";
@@ -69,7 +80,8 @@
       data = { messages: [{ text: "⚠️ " + (log.dataset.offline || ""), dir: "auto", buttons: [] }] };
     }
     const fresh = data.messages.map(function (m) {
-      return { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: m.buttons };
+      return { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: m.buttons,
+               audio: m.audio || "" };
     });
     transcript.forEach(function (m) { m.buttons = []; });  // only the newest buttons stay live
     fresh.forEach(function (m) { transcript.push(m); });

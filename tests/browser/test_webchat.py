@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,12 @@ def test_dutch_first_contact_in_the_browser_survives_a_reload(server, browser):
     _wait_for(page, "Waarmee wil je hulp?")
     _press(page, "Een opleiding")
     _wait_for(page, "Je bent ingeschreven")
+    if shutil.which("espeak-ng") and shutil.which("opusenc"):
+        _press(page, "🔊")
+        audio = page.locator(".msg--bot audio").last
+        audio.wait_for(timeout=15_000)
+        assert (audio.get_attribute("src") or "").startswith("data:audio/ogg;base64,")
+        assert page.locator(".buttons button", has_text="Praten met een persoon").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "webchat-nl.png"), full_page=True)
     with sqlite3.connect(_db(server)) as db:

@@ -209,3 +209,18 @@ def test_free_text_in_another_language_gets_a_switch_offer_in_both(store, nlu):
              say("ik wil nog eens met iemand praten", forbid=("Wil je verder",)))
     with store() as uow:
         assert uow.clients.by_identity("telegram", "1001").language == "en"
+
+
+def test_a_listen_button_reads_the_last_reply_aloud(store, nlu):
+    engine = make_engine(store, nlu, voice_languages=("nl", "ar"))
+    chat = Conversation(engine)
+    chat.run(say("/start"), press("Nederlands"))
+    assert chat.buttons()[-1][0] == "🔊"
+    consent_texts = "\n\n".join(m.text for m in chat.last)
+    reply = chat.do(press("🔊"))
+    assert [m.voice for m in reply.messages] == [consent_texts] and reply.messages[0].text == ""
+    chat.run(press("consent:yes", "In welke gemeente"), forge("speak:999", "werkt niet meer"))
+    tigrinya = Conversation(make_engine(MemoryStore(), nlu, voice_languages=("nl", "ar")),
+                            ClientKey(ChannelName.WEB, "t" * 24))
+    tigrinya.run(say("/start"), press("lang:ti"))
+    assert "🔊" not in [label for label, _ in tigrinya.buttons()], "hidden without a voice"

@@ -6,6 +6,7 @@ middle and started again, and the conversation goes on where it was.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 
@@ -88,6 +89,16 @@ def test_first_contact_on_telegram_survives_a_kill(telegram, tmp_path):
         done = client.expect("Je bent ingeschreven")
         assert "WM-" in (done.plain_text or "")
         assert done.reply_markup and done.reply_markup["inline_keyboard"], "menu buttons"
+
+        speak = [b["callback_data"] for row in done.reply_markup["inline_keyboard"]
+                 for b in row if b["callback_data"].startswith("speak:")]
+        if shutil.which("espeak-ng") and shutil.which("opusenc"):
+            client.press(speak[0])
+            voice = telegram.wait_for_calls("sendVoice", 1, timeout=20)[0]
+            note = telegram.sent_messages(client.user.id)[-1]
+            assert voice.ok and note.method == "sendVoice"
+            assert note.file_bytes and note.file_bytes[:4] == b"OggS"
+            client.seen = len(telegram.sent_messages(client.user.id))
 
         alert = telegram.wait_for_messages(counselors.id, 1, timeout=20)[0]
         assert "Nieuwe aanmelding" in (alert.plain_text or "") and "Amina" in alert.plain_text
