@@ -127,10 +127,16 @@ def check_catalog(code: str, template: Catalog, locales: Path = LOCALES_DIR) -> 
         return [Problem(code, "", "catalog missing")]
     catalog = _read(path, code)
     problems: list[Problem] = []
-    expected_plurals = get_plural(code).num_plurals
+    expected = get_plural(code)
+    expected_plurals = expected.num_plurals
     if catalog.num_plurals != expected_plurals:
         problems.append(Problem(code, "", f"Plural-Forms has {catalog.num_plurals} forms, "
                                           f"{code} needs {expected_plurals}"))
+    elif catalog.plural_expr.replace(" ", "") != expected.plural_expr.replace(" ", ""):
+        # the same count in another order (GNU's Arabic header swaps forms 4 and 5) would
+        # silently pick the wrong form: translations follow Babel's order
+        problems.append(Problem(code, "", f"Plural-Forms expression {catalog.plural_expr!r} is "
+                                          f"not Babel's {expected.plural_expr!r}"))
     for source in template:
         if not source.id:
             continue
