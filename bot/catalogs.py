@@ -162,9 +162,9 @@ def check_catalog(code: str, template: Catalog, locales: Path = LOCALES_DIR) -> 
         else:
             if not message.string:
                 problems.append(Problem(code, key, "untranslated"))
-            elif _placeholders(message.string) != _placeholders(source.id):
+            elif _placeholders(str(message.string)) != _placeholders(str(source.id)):
                 problems.append(Problem(code, key, f"placeholders "
-                                                   f"{_placeholders(message.string)} differ"))
+                                                   f"{_placeholders(str(message.string))} differ"))
     for message in catalog:
         if message.id and template.get(message.id, message.context) is None:
             key = message.id if isinstance(message.id, str) else message.id[0]

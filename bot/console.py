@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from typing import TextIO
 
 from dialogues import ChannelName, ClientKey, Engine, Incoming, Outgoing
 from dialogues.messages import Button
@@ -13,18 +14,18 @@ from dialogues.messages import Button
 class ConsoleChannel:
     """Prints messages; remembers the last buttons so a typed number can press one."""
 
-    def __init__(self, out: object = sys.stdout) -> None:
+    def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
         self.choices: list[Button] = []
 
     async def send(self, to: ClientKey, message: Outgoing) -> None:
         text = f"🔊 {message.voice}" if message.voice else message.text
-        print(f"\n🤖 {text}", file=self.out)  # type: ignore[arg-type]
+        print(f"\n🤖 {text}", file=self.out)
         buttons = message.flat_buttons
         if buttons:
             self.choices = buttons
             for i, b in enumerate(buttons, 1):
-                print(f"   [{i}] {b.label}", file=self.out)  # type: ignore[arg-type]
+                print(f"   [{i}] {b.label}", file=self.out)
 
     def to_incoming(self, key: ClientKey, line: str) -> Incoming:
         stripped = line.strip()

@@ -8,8 +8,8 @@ numbers and Latin words keep their order.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as _gettext
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -76,7 +76,7 @@ class Translator:
             values = {k: isolate(v) for k, v in values.items()}
         return template.format(**values)
 
-    def datetime(self, moment: datetime) -> str:
+    def datetime(self, moment: dt.datetime) -> str:
         """Weekday, date and time in the client's locale and the programme's time zone."""
         local = moment.astimezone(self.tz)
         day = _format_date(local, format="full", locale=self.locale)
@@ -85,11 +85,11 @@ class Translator:
         text = pattern.replace("{1}", day).replace("{0}", clock)
         return isolate(text) if self.rtl else text
 
-    def date(self, moment: datetime) -> str:
+    def date(self, moment: dt.datetime) -> str:
         text = _format_date(moment.astimezone(self.tz), format="full", locale=self.locale)
         return isolate(text) if self.rtl else text
 
-    def time(self, moment: datetime) -> str:
+    def time(self, moment: dt.datetime) -> str:
         text = _format_time(moment, format="short", tzinfo=self.tz, locale=self.locale)
         return isolate(text) if self.rtl else text
 

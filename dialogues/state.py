@@ -72,7 +72,7 @@ class Conversation:
         except ValueError:
             current = Step.START
         resume_raw = data.get("resume")
-        resume = Step(resume_raw) if resume_raw in Step._value2member_map_ else None
+        resume = Step(str(resume_raw)) if resume_raw in Step._value2member_map_ else None
         known = IntakeAnswers.__dataclass_fields__
         answers = IntakeAnswers(**{k: str(v) for k, v in (data.get("answers") or {}).items()
                                    if k in known})

@@ -22,6 +22,16 @@ from storage.records import (
     TaskRecord,
     TaskStatus,
 )
+from storage.repositories import (
+    AuditRepository,
+    CaseRepository,
+    ClientRepository,
+    ConsentRepository,
+    CounselorRepository,
+    InteractionRepository,
+    StateRepository,
+    TaskRepository,
+)
 
 
 @dataclass
@@ -187,6 +197,15 @@ class _Counselors:
 
 class MemoryUnitOfWork:
     """Works on a private copy of the tables; `commit()` publishes it, leaving discards it."""
+
+    clients: ClientRepository
+    states: StateRepository
+    cases: CaseRepository
+    interactions: InteractionRepository
+    consents: ConsentRepository
+    tasks: TaskRepository
+    audit: AuditRepository
+    counselors: CounselorRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store

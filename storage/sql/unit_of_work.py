@@ -31,6 +31,16 @@ from storage.records import (
     TaskRecord,
     TaskStatus,
 )
+from storage.repositories import (
+    AuditRepository,
+    CaseRepository,
+    ClientRepository,
+    ConsentRepository,
+    CounselorRepository,
+    InteractionRepository,
+    StateRepository,
+    TaskRepository,
+)
 from storage.sql import models as m
 
 
@@ -275,6 +285,15 @@ class SqlCounselors:
 
 class SqlUnitOfWork:
     """One session, one transaction; rolled back on leaving unless committed."""
+
+    clients: ClientRepository
+    states: StateRepository
+    cases: CaseRepository
+    interactions: InteractionRepository
+    consents: ConsentRepository
+    tasks: TaskRepository
+    audit: AuditRepository
+    counselors: CounselorRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
