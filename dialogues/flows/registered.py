@@ -6,12 +6,16 @@ question reaches the counselor as a task, so nothing a client asks is lost.
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from dialogues.flows.common import HUMAN, menu_buttons, request_human, send_crisis_help
 from dialogues.i18n import N_
 from dialogues.intent_labels import INTENT_LABELS
 from dialogues.messages import Button
 from dialogues.state import Step
 from dialogues.turn import StepHandler, Turn
+from nlu.dates import parse_when
 from storage.records import TaskKind
 
 SMALL_TALK = {"greet", "thanks", "goodbye", "affirm", "deny"}
@@ -87,16 +91,49 @@ def respond(turn: Turn, intent: str) -> None:
     elif intent == "change_language":
         turn.conversation.resume = Step.REGISTERED
         turn.go(Step.CHOOSE_LANGUAGE)
+    elif intent == "appointment_reschedule" and (when := proposed_time(turn)) is not None:
+        pass_on_proposal(turn, when)
     else:
-        case = turn.uow.cases.current_for(turn.client.id)
-        staff = turn.staff
-        turn.add_task(TaskKind.CLIENT_QUESTION,
-                      staff.format(staff.gettext(N_("Vraag van {name} (onderwerp: {topic}). "
-                                                    "Lees het bericht in het dossier.")),
-                                   name=name, topic=intent),
-                      case_id=case.id if case else None)
-        turn.say(_("Die vraag geef ik door aan je begeleider. "
-                   "Je begeleider antwoordt zo snel mogelijk."), menu_buttons(turn))
+        pass_on_question(turn, intent)
+
+
+def proposed_time(turn: Turn) -> datetime | None:
+    """A future moment the client named in free text ('kan het vrijdag om 10u'), if any."""
+    if not turn.text:
+        return None
+    proposal = parse_when(turn.text, turn.client.language, turn.now,
+                          ZoneInfo(turn.settings.timezone))
+    when = proposal.resolve(ZoneInfo(turn.settings.timezone)) if proposal else None
+    return when if when is not None and when > turn.now else None
+
+
+def pass_on_proposal(turn: Turn, when: datetime) -> None:
+    """Another time for an appointment: the counselor decides, the client hears so."""
+    _ = turn.tr.gettext
+    case = turn.uow.cases.current_for(turn.client.id)
+    staff = turn.staff
+    turn.add_task(TaskKind.CLIENT_QUESTION,
+                  staff.format(staff.gettext(N_("{name} vraagt een ander moment voor de "
+                                                "afspraak en stelt voor: {when}.")),
+                               name=turn.client.first_name, when=staff.datetime(when)),
+                  case_id=case.id if case else None)
+    turn.say(turn.tr.format(_("Ik vraag aan je begeleider of {when} kan. "
+                              "Je begeleider laat het je weten."), when=turn.tr.datetime(when)),
+             menu_buttons(turn))
+
+
+def pass_on_question(turn: Turn, intent: str) -> None:
+    """What the bot cannot answer itself goes to the counselor; nothing is lost."""
+    _ = turn.tr.gettext
+    case = turn.uow.cases.current_for(turn.client.id)
+    staff = turn.staff
+    turn.add_task(TaskKind.CLIENT_QUESTION,
+                  staff.format(staff.gettext(N_("Vraag van {name} (onderwerp: {topic}). "
+                                                "Lees het bericht in het dossier.")),
+                               name=turn.client.first_name, topic=intent),
+                  case_id=case.id if case else None)
+    turn.say(_("Die vraag geef ik door aan je begeleider. "
+               "Je begeleider antwoordt zo snel mogelijk."), menu_buttons(turn))
 
 
 HANDLERS: dict[Step, StepHandler] = {

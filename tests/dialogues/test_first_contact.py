@@ -224,3 +224,21 @@ def test_a_listen_button_reads_the_last_reply_aloud(store, nlu):
                             ClientKey(ChannelName.WEB, "t" * 24))
     tigrinya.run(say("/start"), press("lang:ti"))
     assert "🔊" not in [label for label, _ in tigrinya.buttons()], "hidden without a voice"
+
+
+def test_another_time_in_free_text_reaches_the_counselor_as_a_proposal(store, nlu):
+    chat = Conversation(make_engine(store, nlu))  # the clock starts Monday 23 November 2026
+    chat.run(*DUTCH_TO_REGISTERED)
+    reply = chat.do(say("kan mijn afspraak verzet worden naar vrijdag om 10u",
+                        "vrijdag 27 november 2026, 10:00", "laat het je weten"))
+    assert "stelt voor: vrijdag 27 november 2026, 10:00" in reply.alerts[0].text
+
+
+def test_a_turkish_client_proposes_thursday(store, nlu):
+    chat = Conversation(make_engine(store, nlu), ClientKey(ChannelName.TELEGRAM, "2002"))
+    chat.run(say("/start"), press("lang:tr"), press("consent:yes"), press("area:Menen"),
+             press("nat:yes"), press("seek:yes"), say("Elif"), press("contact:chat"),
+             press("help:work"))
+    reply = chat.do(say("randevu perşembe saat 10da olabilir mi"))
+    assert "26 Kasım 2026 Perşembe 10:00" in reply.messages[0].text
+    assert "donderdag 26 november 2026, 10:00" in reply.alerts[0].text
