@@ -303,15 +303,13 @@ class Engine:
             turn.say(_("Dat kan ik niet lezen. Typ je bericht, of kies een knop."))
         if turn.step == Step.REGISTERED and kind in (InputKind.VOICE, InputKind.AUDIO,
                                                      InputKind.PHOTO, InputKind.DOCUMENT):
-            case = turn.uow.cases.current_for(turn.client.id)
             staff = turn.staff
             turn.add_task(TaskKind.MEDIA_RECEIVED,
                           staff.format(staff.gettext(N_("{name} stuurde iets in de chat: {kind}. "
                                                         "Neem contact op als het belangrijk "
                                                         "lijkt.")),
                                        name=turn.client.first_name,
-                                       kind=staff.gettext(MEDIA_NAMES[kind])),
-                          case_id=case.id if case else None)
+                                       kind=staff.gettext(MEDIA_NAMES[kind])))
             turn.say(_("Ik heb je begeleider laten weten dat je iets stuurde."))
         if turn.step != Step.REGISTERED:
             turn.reprompt()

@@ -64,7 +64,13 @@ class Turn:
     def add_task(self, kind: TaskKind, summary: str,
                  priority: TaskPriority = TaskPriority.NORMAL, case_id: int | None = None
                  ) -> TaskRecord:
-        """Work for a counselor, stored now and announced to them once this turn commits."""
+        """Work for a counselor, stored now and announced to them once this turn commits.
+
+        Without a `case_id` the task goes with the client's current case, if they have one.
+        """
+        if case_id is None:
+            case = self.uow.cases.current_for(self.client.id)
+            case_id = case.id if case else None
         task = self.uow.tasks.add(TaskRecord(kind=kind, summary=summary, created_at=self.now,
                                              client_id=self.client.id, case_id=case_id,
                                              priority=priority))

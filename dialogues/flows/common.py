@@ -82,20 +82,17 @@ def send_crisis_help(turn: Turn) -> None:
                "🏠 Geen slaapplaats of hulp nodig: CAW, gratis nummer 0800 13 500\n\n"
                "Ik vraag ook meteen aan een begeleider om contact met je op te nemen."),
              [[Button(_("👤 Praten met een persoon"), HUMAN)]])
-    case = turn.uow.cases.current_for(turn.client.id)
     turn.add_task(TaskKind.CRISIS,
                   turn.staff.gettext(N_("DRINGEND: een cliënt schreef iets dat op een crisis "
                                         "wijst. Neem zo snel mogelijk contact op.")),
-                  TaskPriority.URGENT, case.id if case else None)
+                  TaskPriority.URGENT)
 
 
 def request_human(turn: Turn) -> None:
     """The client asked for a person: store a task and tell them when to expect an answer."""
     _ = turn.tr.gettext
-    case = turn.uow.cases.current_for(turn.client.id)
     turn.add_task(TaskKind.CONTACT_REQUEST,
-                  turn.staff.gettext(N_("Een cliënt vraagt om met een persoon te praten.")),
-                  case_id=case.id if case else None)
+                  turn.staff.gettext(N_("Een cliënt vraagt om met een persoon te praten.")))
     days = turn.settings.response_working_days
     turn.say(turn.tr.format(
         turn.tr.ngettext("Ik heb je vraag doorgegeven. Een begeleider neemt binnen {days} "

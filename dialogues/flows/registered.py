@@ -110,13 +110,11 @@ def proposed_time(turn: Turn) -> datetime | None:
 def pass_on_proposal(turn: Turn, when: datetime) -> None:
     """Another time for an appointment: the counselor decides, the client hears so."""
     _ = turn.tr.gettext
-    case = turn.uow.cases.current_for(turn.client.id)
     staff = turn.staff
     turn.add_task(TaskKind.CLIENT_QUESTION,
                   staff.format(staff.gettext(N_("{name} vraagt een ander moment voor de "
                                                 "afspraak en stelt voor: {when}.")),
-                               name=turn.client.first_name, when=staff.datetime(when)),
-                  case_id=case.id if case else None)
+                               name=turn.client.first_name, when=staff.datetime(when)))
     turn.say(turn.tr.format(_("Ik vraag aan je begeleider of {when} kan. "
                               "Je begeleider laat het je weten."), when=turn.tr.datetime(when)),
              menu_buttons(turn))
@@ -125,13 +123,11 @@ def pass_on_proposal(turn: Turn, when: datetime) -> None:
 def pass_on_question(turn: Turn, intent: str) -> None:
     """What the bot cannot answer itself goes to the counselor; nothing is lost."""
     _ = turn.tr.gettext
-    case = turn.uow.cases.current_for(turn.client.id)
     staff = turn.staff
     turn.add_task(TaskKind.CLIENT_QUESTION,
                   staff.format(staff.gettext(N_("Vraag van {name} (onderwerp: {topic}). "
                                                 "Lees het bericht in het dossier.")),
-                               name=turn.client.first_name, topic=intent),
-                  case_id=case.id if case else None)
+                               name=turn.client.first_name, topic=intent))
     turn.say(_("Die vraag geef ik door aan je begeleider. "
                "Je begeleider antwoordt zo snel mogelijk."), menu_buttons(turn))
 
