@@ -14,7 +14,7 @@ BROWSER_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji
 run: setup system-run
 	$(BIN)/werkmaat run
 
-test: setup system-test
+test: setup system-test lint
 	$(BIN)/python -m pytest
 
 setup: $(STAMP)
@@ -36,6 +36,7 @@ system-test:
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 i18n: setup
 	$(BIN)/werkmaat i18n update
