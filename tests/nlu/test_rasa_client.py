@@ -1,7 +1,8 @@
 """The Rasa client and the fallback wrapper, offline: answers recorded from a real Rasa 3.6 server.
 
-tests/fixtures/rasa/parse_*.json are `POST /model/parse` bodies and status.json the
-`GET /status` body of `scripts/rasa-serve` with the model of `scripts/rasa-train`.
+tests/fixtures/rasa/parse_*.json and lexicon_*.json are `POST /model/parse` bodies and
+status.json the `GET /status` body of `scripts/rasa-serve` serving the model of
+`scripts/rasa-train` (recorded with the seeded training of nlu/rasa/config.yml).
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ def test_an_urgent_help_answer_raises_the_crisis_flag() -> None:
     result = client(Replay(answer)).parse(answer["text"])
     assert result.intent == "urgent_help"
     assert result.crisis
+
+
+def test_the_crisis_lexicon_catches_what_the_model_missed() -> None:
+    answer = recorded("lexicon_uk_missed_by_rasa.json")  # a real miss of the trained model
+    assert answer["intent"]["name"] != "urgent_help"
+    result = client(Replay(answer)).parse(answer["text"])
+    assert (result.intent, result.language, result.crisis) == ("urgent_help", "uk", True)
+    assert result.confidence >= 0.9
+    assert result.ranking[0].intent == answer["intent"]["name"]  # the model's own ranking
 
 
 def test_the_crisis_lexicon_overrules_a_calm_classifier() -> None:
@@ -341,7 +351,7 @@ def test_other_errors_of_the_primary_are_not_swallowed(setup) -> None:
     def broken(text: str) -> ParseResult:
         raise ValueError("a bug")
 
-    primary.parse = broken  # type: ignore[method-assign]
+    primary.parse = broken
     with pytest.raises(ValueError):
         nlu.parse("hallo")
     assert built == []
