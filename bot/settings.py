@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dialogues.office_hours import DEFAULT_HOURS, parse_hours
 from dialogues.settings import DEFAULT_MUNICIPALITIES, DialogueSettings
 
 
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     municipalities: Annotated[tuple[str, ...], NoDecode] = DEFAULT_MUNICIPALITIES
     # Working days within which a counselor contacts a newly registered client.
     response_working_days: int = Field(default=3, ge=1, le=30)
+    # When counselors answer, e.g. "mon-thu 09:00-17:00, fri 09:00-12:00"; closed on Belgian
+    # public holidays. Outside these hours clients hear when a person will read their message.
+    office_hours: str = DEFAULT_HOURS
     # Which NLU answers free text: "embedded" (in-process, the default) or "rasa".
     nlu_backend: str = "embedded"
     # The Rasa NLU server (scripts/rasa-serve), used by the "rasa" backend.
@@ -65,12 +69,18 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("office_hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        parse_hours(value)
+        return value
+
     @cached_property
     def dialogue(self) -> DialogueSettings:
         return DialogueSettings(programme_name=self.programme_name,
                                 municipalities=self.municipalities,
                                 response_working_days=self.response_working_days,
-                                timezone=self.timezone)
+                                timezone=self.timezone, office_hours=self.office_hours)
 
     @property
     def telegram_enabled(self) -> bool:

@@ -48,7 +48,10 @@ def translations(code: str, locales_dir: Path = LOCALES_DIR) -> _gettext.NullTra
 
 def isolate(value: object) -> str:
     """Wrap a value in a first-strong isolate so it reads right inside text of either direction."""
-    return f"{FSI}{value}{PDI}"
+    text = str(value)
+    if text.startswith(FSI) and text.endswith(PDI):
+        return text  # isolated already (a formatted date, say)
+    return f"{FSI}{text}{PDI}"
 
 
 class Translator:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialogues.office_hours import DEFAULT_HOURS
+
 DEFAULT_MUNICIPALITIES = ("Kortrijk", "Heule", "Bissegem", "Marke", "Aalbeke", "Rollegem",
                           "Bellegem", "Kooigem", "Menen")
 
@@ -18,3 +20,4 @@ class DialogueSettings:
     nlu_confidence_threshold: float = 0.45
     staff_language: str = "nl"
     voice_languages: tuple[str, ...] = ()  # languages the channel can speak as voice notes
+    office_hours: str = DEFAULT_HOURS  # when counselors answer; closed on Belgian holidays

@@ -6,12 +6,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dialogues.i18n import Translator
+from dialogues.i18n import N_, Translator
 from dialogues.messages import Button, CounselorAlert, Incoming, Outgoing, Reply
 from dialogues.settings import DialogueSettings
 from dialogues.state import Conversation, Step
 from nlu.types import ParseResult
-from storage.records import ClientRecord, TaskKind, TaskPriority, TaskRecord
+from storage.records import (
+    Author,
+    ClientRecord,
+    ConsentState,
+    EscalationReason,
+    EscalationRecord,
+    TaskKind,
+    TaskPriority,
+    TaskRecord,
+)
 from storage.repositories import UnitOfWork
 
 ButtonRows = Sequence[Sequence[Button]]
@@ -56,6 +65,45 @@ class Turn:
     def staff(self) -> Translator:
         """The counselors' language, for what the bot tells them."""
         return Translator(self.settings.staff_language, self.settings.timezone)
+
+    def escalate(self, reason: EscalationReason, staff_note: str,
+                 priority: TaskPriority = TaskPriority.NORMAL) -> EscalationRecord:
+        """Bring in a person: one active escalation per client, with what was said so far.
+
+        A second trigger while one is active adds nothing new, except that danger makes it
+        urgent. Counselors hear of it at once (through the task it comes with).
+        """
+        active = self.uow.escalations.active_for(self.client.id)
+        if active is not None and (priority != TaskPriority.URGENT
+                                   or active.priority == TaskPriority.URGENT):
+            return active
+        summary = f"{staff_note}\n{self.recent_conversation()}".strip()
+        if active is not None:
+            active.priority, active.summary = TaskPriority.URGENT, summary
+            self.uow.escalations.save(active)
+            escalation = active
+        else:
+            case = self.uow.cases.current_for(self.client.id)
+            escalation = self.uow.escalations.add(EscalationRecord(
+                client_id=self.client.id, reason=reason, priority=priority,
+                language=self.client.language, summary=summary, created_at=self.now,
+                case_id=case.id if case else None))
+        kind = TaskKind.CRISIS if reason == EscalationReason.CRISIS else TaskKind.CONTACT_REQUEST
+        self.add_task(kind, summary, priority, escalation.case_id)
+        return escalation
+
+    def recent_conversation(self, limit: int = 6) -> str:
+        """The last messages, for a counselor who takes over (only what the client let us keep)."""
+        staff = self.staff
+        lines = []
+        if self.client.consent == ConsentState.GRANTED:
+            for message in self.uow.interactions.for_client(self.client.id, limit=limit):
+                who = (staff.gettext(N_("Cliënt")) if message.author == Author.CLIENT
+                       else staff.gettext(N_("Bot")))
+                lines.append(f"{who}: {message.text[:200]}")
+        if self.incoming.text.strip():
+            lines.append(f"{staff.gettext(N_('Cliënt'))}: {self.incoming.text.strip()[:500]}")
+        return "\n".join(lines[-limit:])
 
     def switch_language(self, code: str) -> None:
         self.client.language = code

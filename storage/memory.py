@@ -16,6 +16,8 @@ from storage.records import (
     ClientRecord,
     ConsentRecord,
     CounselorRecord,
+    EscalationRecord,
+    EscalationStatus,
     IdentityRecord,
     InteractionRecord,
     StateRecord,
@@ -28,6 +30,7 @@ from storage.repositories import (
     ClientRepository,
     ConsentRepository,
     CounselorRepository,
+    EscalationRepository,
     InteractionRepository,
     StateRepository,
     TaskRepository,
@@ -43,6 +46,7 @@ class _Tables:
     interactions: list[InteractionRecord] = field(default_factory=list)
     consents: list[ConsentRecord] = field(default_factory=list)
     tasks: dict[int, TaskRecord] = field(default_factory=dict)
+    escalations: dict[int, EscalationRecord] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
     counselors: dict[int, CounselorRecord] = field(default_factory=dict)
     next_id: int = 1
@@ -162,6 +166,34 @@ class _Tasks:
         return [copy.copy(t) for _, t in items if t.status == TaskStatus.OPEN][:limit]
 
 
+class _Escalations:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, escalation: EscalationRecord) -> EscalationRecord:
+        stored = replace(escalation, id=self.t.new_id())
+        self.t.escalations[stored.id] = stored
+        return copy.copy(stored)
+
+    def get(self, escalation_id: int) -> EscalationRecord | None:
+        e = self.t.escalations.get(escalation_id)
+        return copy.copy(e) if e else None
+
+    def save(self, escalation: EscalationRecord) -> None:
+        if escalation.id not in self.t.escalations:
+            raise KeyError(escalation.id)
+        self.t.escalations[escalation.id] = copy.copy(escalation)
+
+    def active_for(self, client_id: int) -> EscalationRecord | None:
+        mine = [e for _, e in sorted(self.t.escalations.items())
+                if e.client_id == client_id and e.status != EscalationStatus.RESOLVED]
+        return copy.copy(mine[-1]) if mine else None
+
+    def active(self, limit: int = 100) -> Sequence[EscalationRecord]:
+        items = sorted(self.t.escalations.items())
+        return [copy.copy(e) for _, e in items if e.status != EscalationStatus.RESOLVED][:limit]
+
+
 class _Audit:
     def __init__(self, t: _Tables) -> None:
         self.t = t
@@ -204,6 +236,7 @@ class MemoryUnitOfWork:
     interactions: InteractionRepository
     consents: ConsentRepository
     tasks: TaskRepository
+    escalations: EscalationRepository
     audit: AuditRepository
     counselors: CounselorRepository
 
@@ -220,6 +253,7 @@ class MemoryUnitOfWork:
         self.interactions = _Interactions(t)
         self.consents = _Consents(t)
         self.tasks = _Tasks(t)
+        self.escalations = _Escalations(t)
         self.audit = _Audit(t)
         self.counselors = _Counselors(t)
         return self

@@ -65,6 +65,21 @@ class TaskStatus(StrEnum):
     DONE = "done"
 
 
+class EscalationReason(StrEnum):
+    ASKED_FOR_PERSON = "asked_for_person"
+    UNCLEAR = "unclear"  # the NLU was unsure twice in a row
+    SENSITIVE = "sensitive"  # paperwork, complex rights questions, trouble at work
+    CRISIS = "crisis"
+    NOT_ELIGIBLE = "not_eligible"  # not for the programme, but wants help
+    FLOW_EVENT = "flow_event"  # raised by another flow (a cancelled appointment, after-care)
+
+
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+
+
 class CounselorRole(StrEnum):
     COUNSELOR = "counselor"
     COORDINATOR = "coordinator"
@@ -163,6 +178,24 @@ class TaskRecord:
     priority: TaskPriority = TaskPriority.NORMAL
     status: TaskStatus = TaskStatus.OPEN
     notified_at: datetime | None = None
+    id: int = 0
+
+
+@dataclass(slots=True)
+class EscalationRecord:
+    """A client handed to a person: why, how urgent, what was said, who has it, when."""
+
+    client_id: int
+    reason: EscalationReason
+    priority: TaskPriority
+    language: str
+    summary: str
+    created_at: datetime
+    case_id: int | None = None
+    status: EscalationStatus = EscalationStatus.OPEN
+    claimed_by: int | None = None
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None
     id: int = 0
 
 

@@ -16,6 +16,7 @@ from storage.records import (
     ClientRecord,
     ConsentRecord,
     CounselorRecord,
+    EscalationRecord,
     IdentityRecord,
     InteractionRecord,
     StateRecord,
@@ -61,6 +62,14 @@ class TaskRepository(Protocol):
     def open(self, limit: int = 100) -> Sequence[TaskRecord]: ...
 
 
+class EscalationRepository(Protocol):
+    def add(self, escalation: EscalationRecord) -> EscalationRecord: ...
+    def get(self, escalation_id: int) -> EscalationRecord | None: ...
+    def save(self, escalation: EscalationRecord) -> None: ...
+    def active_for(self, client_id: int) -> EscalationRecord | None: ...
+    def active(self, limit: int = 100) -> Sequence[EscalationRecord]: ...
+
+
 class AuditRepository(Protocol):
     def add(self, entry: AuditRecord) -> None: ...
     def recent(self, limit: int = 100) -> Sequence[AuditRecord]: ...
@@ -81,6 +90,7 @@ class UnitOfWork(Protocol):
     interactions: InteractionRepository
     consents: ConsentRepository
     tasks: TaskRepository
+    escalations: EscalationRepository
     audit: AuditRepository
     counselors: CounselorRepository
 

@@ -7,8 +7,10 @@ import unicodedata
 
 from dialogues.i18n import N_
 from dialogues.messages import Button
+from dialogues.office_hours import OfficeHours
+from dialogues.state import Step
 from dialogues.turn import Turn
-from storage.records import TaskKind, TaskPriority
+from storage.records import EscalationReason, TaskPriority
 
 HUMAN = "menu:human"
 HELP = "menu:help"
@@ -82,17 +84,29 @@ def send_crisis_help(turn: Turn) -> None:
                "🏠 Geen slaapplaats of hulp nodig: CAW, gratis nummer 0800 13 500\n\n"
                "Ik vraag ook meteen aan een begeleider om contact met je op te nemen."),
              [[Button(_("👤 Praten met een persoon"), HUMAN)]])
-    turn.add_task(TaskKind.CRISIS,
+    turn.escalate(EscalationReason.CRISIS,
                   turn.staff.gettext(N_("DRINGEND: een cliënt schreef iets dat op een crisis "
                                         "wijst. Neem zo snel mogelijk contact op.")),
                   TaskPriority.URGENT)
 
 
-def request_human(turn: Turn) -> None:
-    """The client asked for a person: store a task and tell them when to expect an answer."""
+def tell_when_a_person_answers(turn: Turn) -> None:
+    """Outside office hours (evenings, weekends, Belgian holidays): say when people are back."""
+    hours = OfficeHours(turn.settings.office_hours, turn.settings.timezone)
+    if hours.is_open(turn.now):
+        return
     _ = turn.tr.gettext
-    turn.add_task(TaskKind.CONTACT_REQUEST,
-                  turn.staff.gettext(N_("Een cliënt vraagt om met een persoon te praten.")))
+    when = turn.tr.datetime(hours.next_opening(turn.now))
+    turn.say(turn.tr.format(_("Onze begeleiders werken nu niet. Een begeleider leest je bericht "
+                              "vanaf {when}."), when=when))
+
+
+def request_human(turn: Turn) -> None:
+    """The client asked for a person: an escalation, and when to expect an answer."""
+    reason = (EscalationReason.NOT_ELIGIBLE if turn.step == Step.NOT_ELIGIBLE
+              else EscalationReason.ASKED_FOR_PERSON)
+    turn.escalate(reason, turn.staff.gettext(N_("Een cliënt vraagt om met een persoon te "
+                                                "praten.")))
     days = turn.settings.response_working_days
     turn.say(turn.tr.format(
         turn.tr.ngettext("Ik heb je vraag doorgegeven. Een begeleider neemt binnen {days} "
@@ -100,3 +114,4 @@ def request_human(turn: Turn) -> None:
                          "Ik heb je vraag doorgegeven. Een begeleider neemt binnen {days} "
                          "werkdagen contact met je op.", days),
         days=days))
+    tell_when_a_person_answers(turn)

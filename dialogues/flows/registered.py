@@ -9,16 +9,23 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dialogues.flows.common import HUMAN, menu_buttons, request_human, send_crisis_help
+from dialogues.flows.common import (
+    HUMAN,
+    menu_buttons,
+    request_human,
+    send_crisis_help,
+    tell_when_a_person_answers,
+)
 from dialogues.i18n import N_
 from dialogues.intent_labels import INTENT_LABELS
 from dialogues.messages import Button
 from dialogues.state import Step
 from dialogues.turn import StepHandler, Turn
 from nlu.dates import parse_when
-from storage.records import TaskKind
+from storage.records import EscalationReason, TaskKind
 
 SMALL_TALK = {"greet", "thanks", "goodbye", "affirm", "deny"}
+SENSITIVE = {"document_help", "job_problem", "job_lost"}  # a person should look at these
 
 
 def prompt_registered(turn: Turn) -> None:
@@ -37,8 +44,11 @@ def clarify(turn: Turn) -> None:
     turn.conversation.unclear += 1
     if turn.conversation.unclear >= 2:
         turn.conversation.unclear = 0
-        turn.say(_("Ik begrijp je niet goed. Wil je met een persoon praten?"),
+        turn.escalate(EscalationReason.UNCLEAR,
+                      turn.staff.gettext(N_("De bot begreep de cliënt twee keer niet.")))
+        turn.say(_("Ik begrijp je niet goed. Ik vraag een begeleider om je verder te helpen."),
                  menu_buttons(turn))
+        tell_when_a_person_answers(turn)
         return
     options = [s.intent for s in (parse.ranking if parse else ())
                if s.intent in INTENT_LABELS and s.confidence >= CLARIFY_MIN][:2]
@@ -93,6 +103,14 @@ def respond(turn: Turn, intent: str) -> None:
         turn.go(Step.CHOOSE_LANGUAGE)
     elif intent == "appointment_reschedule" and (when := proposed_time(turn)) is not None:
         pass_on_proposal(turn, when)
+    elif intent in SENSITIVE:
+        staff = turn.staff
+        turn.escalate(EscalationReason.SENSITIVE,
+                      staff.format(staff.gettext(N_("Gevoelige vraag (onderwerp: {topic}).")),
+                                   topic=intent))
+        turn.say(_("Die vraag geef ik door aan je begeleider. "
+                   "Je begeleider antwoordt zo snel mogelijk."), menu_buttons(turn))
+        tell_when_a_person_answers(turn)
     else:
         pass_on_question(turn, intent)
 

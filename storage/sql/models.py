@@ -169,6 +169,25 @@ class Task(Base):
     notified_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class Escalation(Base):
+    """A client handed to a person. At most one is active (open or claimed) per client."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_client_status", "client_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(30))
+    priority: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(8))
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -23,6 +23,9 @@ from storage.records import (
     CounselorRecord,
     CounselorRole,
     Direction,
+    EscalationReason,
+    EscalationRecord,
+    EscalationStatus,
     IdentityRecord,
     InteractionRecord,
     StateRecord,
@@ -37,6 +40,7 @@ from storage.repositories import (
     ClientRepository,
     ConsentRepository,
     CounselorRepository,
+    EscalationRepository,
     InteractionRepository,
     StateRepository,
     TaskRepository,
@@ -246,6 +250,60 @@ class SqlTasks:
         return [_task(r) for r in rows]
 
 
+def _escalation(row: m.Escalation) -> EscalationRecord:
+    return EscalationRecord(
+        id=row.id, client_id=row.client_id, case_id=row.case_id,
+        reason=EscalationReason(row.reason), priority=TaskPriority(row.priority),
+        language=row.language, summary=row.summary, created_at=row.created_at,
+        status=EscalationStatus(row.status), claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at, resolved_at=row.resolved_at,
+    )
+
+
+ACTIVE = (EscalationStatus.OPEN.value, EscalationStatus.CLAIMED.value)
+
+
+class SqlEscalations:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, escalation: EscalationRecord) -> EscalationRecord:
+        e = escalation
+        row = m.Escalation(client_id=e.client_id, case_id=e.case_id, reason=e.reason.value,
+                           priority=e.priority.value, language=e.language, summary=e.summary,
+                           status=e.status.value, claimed_by=e.claimed_by,
+                           created_at=e.created_at, claimed_at=e.claimed_at,
+                           resolved_at=e.resolved_at)
+        self._s.add(row)
+        self._s.flush()
+        return _escalation(row)
+
+    def get(self, escalation_id: int) -> EscalationRecord | None:
+        row = self._s.get(m.Escalation, escalation_id)
+        return _escalation(row) if row else None
+
+    def save(self, escalation: EscalationRecord) -> None:
+        row = self._s.get_one(m.Escalation, escalation.id)
+        row.status = escalation.status.value
+        row.priority = escalation.priority.value
+        row.summary = escalation.summary
+        row.claimed_by = escalation.claimed_by
+        row.claimed_at = escalation.claimed_at
+        row.resolved_at = escalation.resolved_at
+
+    def active_for(self, client_id: int) -> EscalationRecord | None:
+        row = self._s.scalar(select(m.Escalation)
+                             .where(m.Escalation.client_id == client_id,
+                                    m.Escalation.status.in_(ACTIVE))
+                             .order_by(m.Escalation.id.desc()).limit(1))
+        return _escalation(row) if row else None
+
+    def active(self, limit: int = 100) -> Sequence[EscalationRecord]:
+        rows = self._s.scalars(select(m.Escalation).where(m.Escalation.status.in_(ACTIVE))
+                               .order_by(m.Escalation.id).limit(limit))
+        return [_escalation(r) for r in rows]
+
+
 class SqlAudit:
     def __init__(self, session: Session) -> None:
         self._s = session
@@ -292,6 +350,7 @@ class SqlUnitOfWork:
     interactions: InteractionRepository
     consents: ConsentRepository
     tasks: TaskRepository
+    escalations: EscalationRepository
     audit: AuditRepository
     counselors: CounselorRepository
 
@@ -307,6 +366,7 @@ class SqlUnitOfWork:
         self.interactions = SqlInteractions(s)
         self.consents = SqlConsents(s)
         self.tasks = SqlTasks(s)
+        self.escalations = SqlEscalations(s)
         self.audit = SqlAudit(s)
         self.counselors = SqlCounselors(s)
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import TaskKind
+from storage import EscalationReason, TaskKind
 from storage.memory import MemoryStore
 from tests.dialogues.test_first_contact import DUTCH_TO_REGISTERED
 from tests.fakes import ScriptedNLU
@@ -31,14 +31,18 @@ def test_unsure_offers_the_two_likeliest_meanings(nlu):
         assert TaskKind.CLIENT_QUESTION in [t.kind for t in uow.tasks.open()]
 
 
-def test_twice_unclear_offers_a_person_and_the_count_resets(nlu):
+def test_twice_unclear_brings_in_a_person_and_the_count_resets(nlu):
     scripted = ScriptedNLU({"creche geld?": UNSURE, "hallo": [("greet", 0.9)]})
-    chat, _ = registered(scripted)
+    chat, store = registered(scripted)
     chat.run(say("creche geld?", "Bedoel je dit?"),
-             say("blabla", "met een persoon praten"),
+             say("blabla", "Ik vraag een begeleider om je verder te helpen"),
              say("creche geld?", "Bedoel je dit?"),
              say("hallo", "Dag Amina!"),
              say("creche geld?", "Bedoel je dit?"))
+    with store() as uow:
+        escalation = uow.escalations.active()[0]
+        assert escalation.reason == EscalationReason.UNCLEAR
+        assert "Cliënt: blabla" in escalation.summary and "creche geld?" in escalation.summary
 
 
 def test_forged_meanings_and_buttons_are_refused_politely(nlu):

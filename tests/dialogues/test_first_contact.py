@@ -190,7 +190,7 @@ def test_registered_client_is_understood_or_handed_to_a_counselor(store, nlu):
 def test_unclear_twice_offers_a_person(store, nlu):
     chat = Conversation(make_engine(store, nlu))
     chat.run(*DUTCH_TO_REGISTERED)
-    chat.run(say("qwrtzp", "anders zeggen"), say("zzkxq vlm", "met een persoon praten"))
+    chat.run(say("qwrtzp", "anders zeggen"), say("zzkxq vlm", "begeleider om je verder te helpen"))
 
 
 def test_free_text_in_another_language_gets_a_switch_offer_in_both(store, nlu):

@@ -18,6 +18,9 @@ from storage import (
     CounselorRecord,
     CounselorRole,
     Direction,
+    EscalationReason,
+    EscalationRecord,
+    EscalationStatus,
     InteractionRecord,
     StateRecord,
     TaskKind,
@@ -139,3 +142,31 @@ def test_counselors_are_unique_by_telegram_id(store):
             uow.counselors.add(CounselorRecord("Twin", CounselorRole.COUNSELOR, NOW,
                                                telegram_user_id=5_000_000_001))
             uow.commit()
+
+
+def test_escalations_open_claim_resolve(store):
+    with store() as uow:
+        client = uow.clients.add("telegram", "9", "fa", NOW)
+        counselor = uow.counselors.add(CounselorRecord("Sara", CounselorRole.COUNSELOR, NOW))
+        opened = uow.escalations.add(EscalationRecord(
+            client.id, EscalationReason.ASKED_FOR_PERSON, TaskPriority.NORMAL, "fa",
+            "wil een persoon", NOW))
+        uow.commit()
+    with store() as uow:
+        active = uow.escalations.active_for(client.id)
+        assert active == opened and active.status == EscalationStatus.OPEN
+        active.status, active.claimed_by = EscalationStatus.CLAIMED, counselor.id
+        active.claimed_at = NOW + timedelta(hours=1)
+        uow.escalations.save(active)
+        uow.commit()
+    with store() as uow:
+        claimed = uow.escalations.get(opened.id)
+        assert claimed is not None and claimed.claimed_by == counselor.id
+        assert [e.id for e in uow.escalations.active()] == [opened.id]
+        claimed.status, claimed.resolved_at = EscalationStatus.RESOLVED, NOW + timedelta(hours=2)
+        uow.escalations.save(claimed)
+        uow.commit()
+    with store() as uow:
+        assert uow.escalations.active_for(client.id) is None
+        assert uow.escalations.active() == []
+        assert uow.escalations.get(opened.id).resolved_at == NOW + timedelta(hours=2)
