@@ -24,7 +24,7 @@ from dialogues.flows.common import (
 )
 from dialogues.i18n import N_, Translator
 from dialogues.languages import from_locale_hint, language, supported
-from dialogues.messages import Button, Incoming, InputKind, Outgoing, Reply
+from dialogues.messages import Button, Incoming, InputKind, Outgoing, Relay, Reply
 from dialogues.ordering import KeyedLocks
 from dialogues.settings import DialogueSettings
 from dialogues.state import Conversation, IntakeAnswers, Step
@@ -35,6 +35,7 @@ from storage.records import (
     ClientRecord,
     ConsentState,
     Direction,
+    EscalationStatus,
     InteractionRecord,
     StateRecord,
     TaskKind,
@@ -135,6 +136,15 @@ class Engine:
         incoming = turn.incoming
         if turn.step == Step.START:
             self._prompt(turn)
+            return
+        with_person = turn.uow.escalations.active_for(turn.client.id)
+        if with_person is not None and with_person.status == EscalationStatus.CLAIMED:
+            # a person has the conversation: the bot stays quiet, except to keep someone safe
+            turn.reply.relays.append(Relay(turn.client.id, with_person.id, incoming.kind,
+                                           incoming.text or incoming.payload,
+                                           incoming.channel_message_id))
+            if turn.parse is not None and turn.parse.crisis:
+                send_crisis_help(turn)
             return
         if incoming.kind == InputKind.COMMAND:
             self._command(turn)

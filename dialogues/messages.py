@@ -116,9 +116,21 @@ class CounselorAlert:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """What a client said while a counselor has the conversation: it goes to that person."""
+
+    client_id: int
+    escalation_id: int
+    kind: InputKind
+    text: str
+    channel_message_id: str = ""
+
+
 @dataclass(slots=True)
 class Reply:
-    """Everything one inbound message produced: messages to the client and alerts to staff."""
+    """Everything one inbound message produced: messages to the client, alerts and relays."""
 
     messages: list[Outgoing] = field(default_factory=list)
     alerts: list[CounselorAlert] = field(default_factory=list)
+    relays: list[Relay] = field(default_factory=list)

@@ -1,0 +1,184 @@
+"""What counselors do with an escalation: claim it, talk to the client, hand back to the bot.
+
+Channel-agnostic like the engine: an adapter (the counselors' Telegram group, later the
+dashboard) names the counselor by their Telegram user id and delivers what comes back. Only
+registered, active counselors can act; every action, allowed or refused, is in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dialogues.i18n import N_, Translator
+from dialogues.messages import ChannelName, ClientKey, Outgoing
+from dialogues.settings import DialogueSettings
+from dialogues.state import Conversation, Step
+from storage.records import (
+    AuditRecord,
+    Author,
+    ClientRecord,
+    CounselorRecord,
+    Direction,
+    EscalationReason,
+    EscalationRecord,
+    EscalationStatus,
+    InteractionRecord,
+    StateRecord,
+    TaskPriority,
+)
+from storage.repositories import UnitOfWork, UnitOfWorkFactory
+
+CHANNEL_PREFERENCE = (ChannelName.TELEGRAM.value, ChannelName.WEB.value,
+                      ChannelName.CONSOLE.value)
+
+
+@dataclass
+class DeskOutcome:
+    """What an action produced: messages for the client, and a note for the counselors."""
+
+    allowed: bool
+    to_client: list[tuple[ClientKey, Outgoing]] = field(default_factory=list)
+    note: str = ""
+    escalation: EscalationRecord | None = None
+
+
+def first_name(counselor: CounselorRecord) -> str:
+    return counselor.name.split()[0] if counselor.name.strip() else counselor.name
+
+
+class CounselorDesk:
+    def __init__(self, store: UnitOfWorkFactory, settings: DialogueSettings,
+                 clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.staff = Translator(settings.staff_language, settings.timezone)
+
+    def claim(self, escalation_id: int, telegram_user_id: int) -> DeskOutcome:
+        with self.store() as uow:
+            counselor = self._authorised(uow, telegram_user_id, "escalation.claim",
+                                         f"escalation:{escalation_id}")
+            escalation = uow.escalations.get(escalation_id)
+            if counselor is None or escalation is None:
+                uow.commit()
+                return self._refused(counselor)
+            _ = self.staff.gettext
+            if escalation.status != EscalationStatus.OPEN:
+                uow.commit()
+                return DeskOutcome(True, note=_("Dit gesprek is al opgenomen of afgesloten."),
+                                   escalation=escalation)
+            escalation.status, escalation.claimed_by = EscalationStatus.CLAIMED, counselor.id
+            escalation.claimed_at = self.clock()
+            uow.escalations.save(escalation)
+            client = uow.clients.get(escalation.client_id)
+            assert client is not None
+            tr = Translator(client.language, self.settings.timezone)
+            message = tr.format(tr.gettext("{name}, je begeleider, leest nu mee en antwoordt "
+                                           "je hier."), name=first_name(counselor))
+            outcome = self._to_client(uow, client, counselor, message, tr)
+            outcome.note = self.staff.format(_("{name} neemt dit gesprek op."),
+                                             name=counselor.name)
+            outcome.escalation = escalation
+            uow.commit()
+            return outcome
+
+    def reply(self, client_id: int, telegram_user_id: int, text: str) -> DeskOutcome:
+        """A counselor writes to a client; an open escalation becomes theirs."""
+        with self.store() as uow:
+            counselor = self._authorised(uow, telegram_user_id, "client.message",
+                                         f"client:{client_id}")
+            client = uow.clients.get(client_id)
+            if counselor is None or client is None or not text.strip():
+                uow.commit()
+                return self._refused(counselor)
+            escalation = uow.escalations.active_for(client_id)
+            if escalation is None:
+                escalation = uow.escalations.add(EscalationRecord(
+                    client_id=client_id, reason=EscalationReason.FLOW_EVENT,
+                    priority=TaskPriority.NORMAL, language=client.language,
+                    summary=self.staff.gettext(N_("Gesprek gestart door een begeleider.")),
+                    created_at=self.clock()))
+            if escalation.status == EscalationStatus.OPEN:
+                escalation.status, escalation.claimed_by = EscalationStatus.CLAIMED, counselor.id
+                escalation.claimed_at = self.clock()
+                uow.escalations.save(escalation)
+            tr = Translator(client.language, self.settings.timezone)
+            message = tr.format(tr.gettext("💬 {name}, je begeleider:"), name=first_name(counselor))
+            outcome = self._to_client(uow, client, counselor, f"{message}\n{text.strip()}", tr)
+            outcome.escalation = escalation
+            uow.commit()
+            return outcome
+
+    def hand_back(self, client_id: int, telegram_user_id: int) -> DeskOutcome:
+        """The person is done: the escalation is resolved and the bot takes over again."""
+        with self.store() as uow:
+            counselor = self._authorised(uow, telegram_user_id, "escalation.resolve",
+                                         f"client:{client_id}")
+            client = uow.clients.get(client_id)
+            escalation = uow.escalations.active_for(client_id)
+            if counselor is None or client is None or escalation is None:
+                uow.commit()
+                return self._refused(counselor)
+            escalation.status, escalation.resolved_at = EscalationStatus.RESOLVED, self.clock()
+            uow.escalations.save(escalation)
+            tr = Translator(client.language, self.settings.timezone)
+            message = tr.format(tr.gettext("{name}, je begeleider, heeft het gesprek afgesloten. "
+                                           "Ik help je weer verder. Schrijf me gerust."),
+                                name=first_name(counselor))
+            outcome = self._to_client(uow, client, counselor, message, tr, author=Author.BOT)
+            self._resume(uow, client)
+            outcome.note = self.staff.format(self.staff.gettext("{name} gaf het gesprek terug "
+                                                                "aan de bot."),
+                                             name=counselor.name)
+            outcome.escalation = escalation
+            uow.commit()
+            return outcome
+
+    # ---- helpers ----------------------------------------------------------------------------
+
+    def _authorised(self, uow: UnitOfWork, telegram_user_id: int, action: str,
+                    subject: str) -> CounselorRecord | None:
+        counselor = uow.counselors.by_telegram_id(telegram_user_id)
+        allowed = counselor is not None and counselor.active
+        uow.audit.add(AuditRecord(
+            actor=f"counselor:{counselor.id}" if counselor else f"telegram:{telegram_user_id}",
+            action=action if allowed else f"{action}.refused", subject=subject,
+            created_at=self.clock()))
+        return counselor if allowed else None
+
+    def _refused(self, counselor: CounselorRecord | None) -> DeskOutcome:
+        _ = self.staff.gettext
+        if counselor is None:
+            return DeskOutcome(False, note=_("Alleen geregistreerde begeleiders kunnen dit."))
+        return DeskOutcome(True, note=_("Dit gesprek is niet (meer) open."))
+
+    def _to_client(self, uow: UnitOfWork, client: ClientRecord, counselor: CounselorRecord,
+                   text: str, tr: Translator, author: Author = Author.COUNSELOR) -> DeskOutcome:
+        identities = sorted(uow.clients.identities(client.id),
+                            key=lambda i: CHANNEL_PREFERENCE.index(i.channel)
+                            if i.channel in CHANNEL_PREFERENCE else 99)
+        if not identities:
+            return DeskOutcome(True)
+        target = identities[0]
+        key = ClientKey(ChannelName(target.channel), target.external_id)
+        case = uow.cases.current_for(client.id)
+        uow.interactions.add(InteractionRecord(
+            client_id=client.id, case_id=case.id if case else None, direction=Direction.OUT,
+            author=author, channel=target.channel, created_at=self.clock(), text=text,
+            language=client.language,
+            counselor_id=counselor.id if author == Author.COUNSELOR else None))
+        return DeskOutcome(True, [(key, Outgoing(text, language=client.language,
+                                                 rtl=tr.rtl))])
+
+    def _resume(self, uow: UnitOfWork, client: ClientRecord) -> None:
+        """Back to where the client was; a registered client to the main menu."""
+        stored = uow.states.load(client.id)
+        conversation = Conversation.from_stored(stored.step if stored else None,
+                                                stored.data if stored else None)
+        if conversation.step in (Step.START, Step.STOPPED):
+            return
+        conversation.unclear = 0
+        uow.states.save(client.id, StateRecord(conversation.step.value, conversation.to_data(),
+                                               self.clock()))

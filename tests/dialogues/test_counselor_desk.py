@@ -1,0 +1,91 @@
+"""A counselor takes over and hands back; the bot keeps quiet in between; strangers can't."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dialogues.counselor_desk import CounselorDesk
+from dialogues.settings import DialogueSettings
+from storage import (
+    Author,
+    CounselorRecord,
+    CounselorRole,
+    EscalationStatus,
+)
+from storage.memory import MemoryStore
+from tests.dialogues.test_first_contact import DUTCH_TO_REGISTERED
+from tests.transcript import Conversation, FixedClock, make_engine, press, say
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SARA = 777_001
+STRANGER = 999_999
+
+
+@pytest.fixture
+def setup(nlu):
+    store = MemoryStore()
+    clock = FixedClock(NOW)
+    with store() as uow:
+        uow.counselors.add(CounselorRecord("Sara Peeters", CounselorRole.COUNSELOR, NOW,
+                                           telegram_user_id=SARA, languages=("nl", "fr")))
+        uow.commit()
+    chat = Conversation(make_engine(store, nlu, clock))
+    chat.run(*DUTCH_TO_REGISTERED, press("menu:human", "doorgegeven"))
+    desk = CounselorDesk(store, DialogueSettings(), clock)
+    with store() as uow:
+        escalation = uow.escalations.active()[0]
+    return store, chat, desk, escalation
+
+
+def test_only_registered_counselors_can_act(setup):
+    store, _chat, desk, escalation = setup
+    for outcome in (desk.claim(escalation.id, STRANGER),
+                    desk.reply(escalation.client_id, STRANGER, "hallo"),
+                    desk.hand_back(escalation.client_id, STRANGER)):
+        assert not outcome.allowed and outcome.to_client == []
+        assert "geregistreerde begeleiders" in outcome.note
+    with store() as uow:
+        assert uow.escalations.get(escalation.id).status == EscalationStatus.OPEN
+        assert {a.action for a in uow.audit.recent()} >= {"escalation.claim.refused",
+                                                          "client.message.refused"}
+
+
+def test_claim_talk_and_hand_back(setup):
+    store, chat, desk, escalation = setup
+    claimed = desk.claim(escalation.id, SARA)
+    assert claimed.allowed and "Sara Peeters neemt dit gesprek op" in claimed.note
+    [(key, message)] = claimed.to_client
+    assert key == chat.key and "Sara, je begeleider, leest nu mee" in message.text
+    assert desk.claim(escalation.id, SARA).note.startswith("Dit gesprek is al opgenomen")
+
+    reply = chat.do(say("ik heb een brief gekregen"))
+    assert reply.messages == [], "the bot keeps quiet while a person has the conversation"
+    assert [r.text for r in reply.relays] == ["ik heb een brief gekregen"]
+    danger = chat.do(say("ik wil niet meer leven"))
+    assert "1813" in danger.messages[0].text and danger.relays, "safety first, still relayed"
+
+    answer = desk.reply(escalation.client_id, SARA, "Stuur gerust een foto van de brief.")
+    [(_, message)] = answer.to_client
+    assert message.text == "💬 Sara, je begeleider:\nStuur gerust een foto van de brief."
+
+    back = desk.hand_back(escalation.client_id, SARA)
+    assert "heeft het gesprek afgesloten" in back.to_client[0][1].text
+    chat.run(say("hallo", "Dag Amina!"))
+    with store() as uow:
+        assert uow.escalations.get(escalation.id).status == EscalationStatus.RESOLVED
+        said = uow.interactions.for_client(escalation.client_id, limit=500)
+        mine = [i for i in said if i.author == Author.COUNSELOR]
+        assert [i.text.splitlines()[-1] for i in mine][-1] == "Stuur gerust een foto van de brief."
+        assert mine[-1].counselor_id is not None
+        assert any(i.text == "ik heb een brief gekregen" for i in said)
+
+
+def test_a_counselor_can_start_a_conversation(setup):
+    store, chat, desk, escalation = setup
+    desk.hand_back(escalation.client_id, SARA)
+    outcome = desk.reply(escalation.client_id, SARA, "Hoe gaat het met de opleiding?")
+    assert outcome.allowed and outcome.escalation is not None
+    assert outcome.escalation.status == EscalationStatus.CLAIMED
+    assert chat.do(say("goed, dank je")).messages == []
