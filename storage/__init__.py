@@ -23,6 +23,7 @@ from storage.records import (
     TaskPriority,
     TaskRecord,
     TaskStatus,
+    TopicRecord,
 )
 from storage.repositories import UnitOfWork, UnitOfWorkFactory
 
@@ -49,6 +50,7 @@ __all__ = [
     "TaskPriority",
     "TaskRecord",
     "TaskStatus",
+    "TopicRecord",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]

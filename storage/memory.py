@@ -23,6 +23,7 @@ from storage.records import (
     StateRecord,
     TaskRecord,
     TaskStatus,
+    TopicRecord,
 )
 from storage.repositories import (
     AuditRepository,
@@ -34,6 +35,7 @@ from storage.repositories import (
     InteractionRepository,
     StateRepository,
     TaskRepository,
+    TopicRepository,
 )
 
 
@@ -47,6 +49,7 @@ class _Tables:
     consents: list[ConsentRecord] = field(default_factory=list)
     tasks: dict[int, TaskRecord] = field(default_factory=dict)
     escalations: dict[int, EscalationRecord] = field(default_factory=dict)
+    topics: dict[int, TopicRecord] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
     counselors: dict[int, CounselorRecord] = field(default_factory=dict)
     next_id: int = 1
@@ -194,6 +197,29 @@ class _Escalations:
         return [copy.copy(e) for _, e in items if e.status != EscalationStatus.RESOLVED][:limit]
 
 
+class _Topics:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def for_client(self, client_id: int) -> TopicRecord | None:
+        return self.t.topics.get(client_id)
+
+    def by_thread(self, chat_id: int, thread_id: int) -> TopicRecord | None:
+        for topic in self.t.topics.values():
+            if (topic.chat_id, topic.thread_id) == (chat_id, thread_id):
+                return topic
+        return None
+
+    def save(self, topic: TopicRecord) -> None:
+        other = self.by_thread(topic.chat_id, topic.thread_id)
+        if other is not None and other.client_id != topic.client_id:
+            raise ValueError("that topic belongs to another client")
+        self.t.topics[topic.client_id] = topic
+
+    def forget(self, client_id: int) -> None:
+        self.t.topics.pop(client_id, None)
+
+
 class _Audit:
     def __init__(self, t: _Tables) -> None:
         self.t = t
@@ -237,6 +263,7 @@ class MemoryUnitOfWork:
     consents: ConsentRepository
     tasks: TaskRepository
     escalations: EscalationRepository
+    topics: TopicRepository
     audit: AuditRepository
     counselors: CounselorRepository
 
@@ -254,6 +281,7 @@ class MemoryUnitOfWork:
         self.consents = _Consents(t)
         self.tasks = _Tasks(t)
         self.escalations = _Escalations(t)
+        self.topics = _Topics(t)
         self.audit = _Audit(t)
         self.counselors = _Counselors(t)
         return self

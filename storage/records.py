@@ -200,6 +200,16 @@ class EscalationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicRecord:
+    """The client's own topic in the counselors' forum group, reused for every escalation."""
+
+    client_id: int
+    chat_id: int
+    thread_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     actor: str
     action: str

@@ -21,6 +21,7 @@ from storage.records import (
     InteractionRecord,
     StateRecord,
     TaskRecord,
+    TopicRecord,
 )
 
 
@@ -70,6 +71,13 @@ class EscalationRepository(Protocol):
     def active(self, limit: int = 100) -> Sequence[EscalationRecord]: ...
 
 
+class TopicRepository(Protocol):
+    def for_client(self, client_id: int) -> TopicRecord | None: ...
+    def by_thread(self, chat_id: int, thread_id: int) -> TopicRecord | None: ...
+    def save(self, topic: TopicRecord) -> None: ...
+    def forget(self, client_id: int) -> None: ...
+
+
 class AuditRepository(Protocol):
     def add(self, entry: AuditRecord) -> None: ...
     def recent(self, limit: int = 100) -> Sequence[AuditRecord]: ...
@@ -91,6 +99,7 @@ class UnitOfWork(Protocol):
     consents: ConsentRepository
     tasks: TaskRepository
     escalations: EscalationRepository
+    topics: TopicRepository
     audit: AuditRepository
     counselors: CounselorRepository
 

@@ -188,6 +188,16 @@ class Escalation(Base):
     resolved_at: Mapped[datetime | None]
 
 
+class CounselorTopic(Base):
+    __tablename__ = "counselor_topics"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id"),)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -33,6 +33,7 @@ from storage.records import (
     TaskPriority,
     TaskRecord,
     TaskStatus,
+    TopicRecord,
 )
 from storage.repositories import (
     AuditRepository,
@@ -44,6 +45,7 @@ from storage.repositories import (
     InteractionRepository,
     StateRepository,
     TaskRepository,
+    TopicRepository,
 )
 from storage.sql import models as m
 
@@ -304,6 +306,39 @@ class SqlEscalations:
         return [_escalation(r) for r in rows]
 
 
+class SqlTopics:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def for_client(self, client_id: int) -> TopicRecord | None:
+        row = self._s.get(m.CounselorTopic, client_id)
+        return TopicRecord(row.client_id, row.chat_id, row.thread_id, row.created_at) \
+            if row else None
+
+    def by_thread(self, chat_id: int, thread_id: int) -> TopicRecord | None:
+        row = self._s.scalar(select(m.CounselorTopic).where(
+            m.CounselorTopic.chat_id == chat_id, m.CounselorTopic.thread_id == thread_id))
+        return TopicRecord(row.client_id, row.chat_id, row.thread_id, row.created_at) \
+            if row else None
+
+    def save(self, topic: TopicRecord) -> None:
+        row = self._s.get(m.CounselorTopic, topic.client_id)
+        if row is None:
+            self._s.add(m.CounselorTopic(client_id=topic.client_id, chat_id=topic.chat_id,
+                                         thread_id=topic.thread_id,
+                                         created_at=topic.created_at))
+        else:
+            row.chat_id, row.thread_id, row.created_at = (topic.chat_id, topic.thread_id,
+                                                          topic.created_at)
+        self._s.flush()
+
+    def forget(self, client_id: int) -> None:
+        row = self._s.get(m.CounselorTopic, client_id)
+        if row is not None:
+            self._s.delete(row)
+            self._s.flush()
+
+
 class SqlAudit:
     def __init__(self, session: Session) -> None:
         self._s = session
@@ -351,6 +386,7 @@ class SqlUnitOfWork:
     consents: ConsentRepository
     tasks: TaskRepository
     escalations: EscalationRepository
+    topics: TopicRepository
     audit: AuditRepository
     counselors: CounselorRepository
 
@@ -367,6 +403,7 @@ class SqlUnitOfWork:
         self.consents = SqlConsents(s)
         self.tasks = SqlTasks(s)
         self.escalations = SqlEscalations(s)
+        self.topics = SqlTopics(s)
         self.audit = SqlAudit(s)
         self.counselors = SqlCounselors(s)
         return self

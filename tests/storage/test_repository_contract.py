@@ -26,6 +26,7 @@ from storage import (
     TaskKind,
     TaskPriority,
     TaskRecord,
+    TopicRecord,
     UnitOfWorkFactory,
 )
 from storage.memory import MemoryStore
@@ -170,3 +171,22 @@ def test_escalations_open_claim_resolve(store):
         assert uow.escalations.active_for(client.id) is None
         assert uow.escalations.active() == []
         assert uow.escalations.get(opened.id).resolved_at == NOW + timedelta(hours=2)
+
+
+def test_one_topic_per_client_found_by_thread(store):
+    with store() as uow:
+        client = uow.clients.add("telegram", "11", "so", NOW)
+        uow.topics.save(TopicRecord(client.id, -100123, 7, NOW))
+        uow.commit()
+    with store() as uow:
+        assert uow.topics.for_client(client.id) == TopicRecord(client.id, -100123, 7, NOW)
+        assert uow.topics.by_thread(-100123, 7).client_id == client.id
+        assert uow.topics.by_thread(-100123, 8) is None
+        uow.topics.save(TopicRecord(client.id, -100123, 9, NOW))  # recreated after deletion
+        uow.commit()
+    with store() as uow:
+        assert uow.topics.for_client(client.id).thread_id == 9
+        uow.topics.forget(client.id)
+        uow.commit()
+    with store() as uow:
+        assert uow.topics.for_client(client.id) is None
