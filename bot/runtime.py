@@ -20,18 +20,24 @@ async def start_telegram(werkmaat: Werkmaat, stack: AsyncExitStack) -> tuple[Any
     """Start the bot (polling, or webhook when configured); returns the webhook's queue and bot."""
     from bot.telegram_channel import (
         TelegramChannel,
-        TelegramCounselorAlerts,
         build_application,
         install_handlers,
         set_commands,
     )
+    from bot.telegram_desk import TelegramCounselorDesk
+    from dialogues.counselor_desk import CounselorDesk
+    from dialogues.engine import utcnow
+    from dialogues.i18n import Translator
 
     settings = werkmaat.settings
     application = build_application(settings)
     channel = TelegramChannel(application, werkmaat.database, werkmaat.speech)
     alerts = None
     if settings.counselor_chat_id is not None:
-        alerts = TelegramCounselorAlerts(channel, settings.counselor_chat_id, werkmaat.database)
+        dialogue = werkmaat.engine.settings
+        alerts = TelegramCounselorDesk(
+            channel, CounselorDesk(werkmaat.database, dialogue, utcnow), werkmaat.database,
+            settings.counselor_chat_id, Translator(dialogue.staff_language, dialogue.timezone))
     install_handlers(application, werkmaat.engine, channel, alerts)
     await application.initialize()
     stack.push_async_callback(application.shutdown)

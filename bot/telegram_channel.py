@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from telegram import (
     BotCommand,
@@ -25,10 +26,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.settings import Settings
 from bot.speech import Speech
-from dialogues import ChannelName, ClientKey, CounselorAlert, Engine, Incoming, InputKind, Outgoing
+from dialogues import ChannelName, ClientKey, Engine, Incoming, InputKind, Outgoing
 from dialogues.i18n import N_, Translator
 from dialogues.languages import LANGUAGES
 from storage.repositories import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.telegram_desk import TelegramCounselorDesk
 
 log = logging.getLogger(__name__)
 
@@ -167,32 +171,6 @@ class TelegramChannel:
                 uow.commit()
 
 
-class TelegramCounselorAlerts:
-    """Announces new work in the counselors' supergroup and marks the task as announced."""
-
-    def __init__(self, channel: TelegramChannel, chat_id: int, store: UnitOfWorkFactory) -> None:
-        self.channel = channel
-        self.chat_id = chat_id
-        self.store = store
-
-    async def alert(self, alert: CounselorAlert) -> None:
-        if await self.channel._send_text(self.chat_id, "🔔 " + alert.text, None):
-            await asyncio.to_thread(self._mark, alert.task_id)
-
-    def _mark(self, task_id: int) -> None:
-        with self.store() as uow:
-            uow.tasks.mark_notified(task_id, datetime.now(UTC))
-            uow.commit()
-
-    async def flush(self) -> None:
-        """Announce tasks that were stored while Telegram was unreachable or the bot was down."""
-        def pending() -> list[tuple[int, str]]:
-            with self.store() as uow:
-                return [(t.id, t.summary) for t in uow.tasks.unnotified()]
-        for task_id, summary in await asyncio.to_thread(pending):
-            await self.alert(CounselorAlert(task_id, summary))
-
-
 def build_application(settings: Settings) -> Application:
     assert settings.telegram_token is not None
     builder = ApplicationBuilder().token(settings.telegram_token.get_secret_value())
@@ -220,14 +198,18 @@ async def set_commands(application: Application) -> None:
 
 
 def install_handlers(application: Application, engine: Engine, channel: TelegramChannel,
-                     alerts: TelegramCounselorAlerts | None) -> None:
+                     desk: TelegramCounselorDesk | None) -> None:
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if desk is not None and chat is not None and chat.id == desk.chat_id:
+            await desk.on_update(update)
+            return
         incoming = to_incoming(update)
         if update.callback_query is not None:
             asyncio.get_running_loop().create_task(_answer_callback(update))
         if incoming is None:
             return
-        await engine.receive(incoming, channel, alerts)
+        await engine.receive(incoming, channel, desk)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling a Telegram update: %s", context.error)

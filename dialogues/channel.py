@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from dialogues.messages import ClientKey, CounselorAlert, Outgoing
+from dialogues.messages import ClientKey, CounselorAlert, Outgoing, Relay
 
 
 class Channel(Protocol):
@@ -15,9 +15,12 @@ class Channel(Protocol):
 
 
 class AlertSink(Protocol):
-    """Tells counselors at once about new work (a Telegram group, a log, a test list)."""
+    """Where counselors work (a Telegram group, a test list): new work, and what clients say
+    while a counselor has the conversation."""
 
     async def alert(self, alert: CounselorAlert) -> None: ...
+
+    async def relay(self, relay: Relay, client: ClientKey) -> None: ...
 
 
 @dataclass
@@ -36,6 +39,10 @@ class CollectingChannel:
 @dataclass
 class CollectingAlerts:
     alerts: list[CounselorAlert] = field(default_factory=list)
+    relays: list[Relay] = field(default_factory=list)
 
     async def alert(self, alert: CounselorAlert) -> None:
         self.alerts.append(alert)
+
+    async def relay(self, relay: Relay, client: ClientKey) -> None:
+        self.relays.append(relay)

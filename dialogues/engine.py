@@ -82,6 +82,11 @@ class Engine:
                 except Exception:
                     log.exception("counselor alert %s not delivered now; it stays in the store",
                                   alert.task_id)
+            for relay in reply.relays:
+                try:
+                    await alerts.relay(relay, incoming.client)
+                except Exception:
+                    log.exception("a client's message was not relayed now; it is in the case")
         return reply
 
     async def handle_async(self, incoming: Incoming) -> Reply:

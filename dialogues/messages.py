@@ -114,6 +114,8 @@ class CounselorAlert:
 
     task_id: int
     text: str
+    client_id: int | None = None
+    urgent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,7 +122,8 @@ class Turn:
         task = self.uow.tasks.add(TaskRecord(kind=kind, summary=summary, created_at=self.now,
                                              client_id=self.client.id, case_id=case_id,
                                              priority=priority))
-        self.reply.alerts.append(CounselorAlert(task.id, summary))
+        self.reply.alerts.append(CounselorAlert(task.id, summary, self.client.id,
+                                                priority == TaskPriority.URGENT))
         return task
 
 

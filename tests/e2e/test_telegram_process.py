@@ -100,8 +100,10 @@ def test_first_contact_on_telegram_survives_a_kill(telegram, tmp_path):
             assert note.file_bytes and note.file_bytes[:4] == b"OggS"
             client.seen = len(telegram.sent_messages(client.user.id))
 
-        alert = telegram.wait_for_messages(counselors.id, 1, timeout=20)[0]
-        assert "Nieuwe aanmelding" in (alert.plain_text or "") and "Amina" in alert.plain_text
+        posted = telegram.wait_for_messages(counselors.id, 2, timeout=20)
+        [alert] = [m for m in posted if "Nieuwe aanmelding" in (m.plain_text or "")]
+        assert "Amina" in (alert.plain_text or "") and alert.message_thread_id is not None, \
+            "announced in the client's own topic"
 
         client.say("/help")
         client.expect("/language")

@@ -1,0 +1,297 @@
+"""The counselors' Telegram forum group: one topic per client, claim and hand back, relay.
+
+New work is posted in the client's own topic (created on first need, recreated when deleted)
+with a header card and buttons to claim or hand back. Whatever a registered counselor writes
+in the topic goes to the client; whatever the client writes while a counselor has the
+conversation comes into the topic. Telegram allows about 20 messages a minute into one group:
+posts wait their turn, none is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from datetime import UTC, datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.telegram_channel import TelegramChannel
+from dialogues import ChannelName, ClientKey, CounselorAlert, Outgoing
+from dialogues.channel import Channel
+from dialogues.counselor_desk import CounselorDesk, DeskOutcome
+from dialogues.i18n import N_, Translator
+from dialogues.messages import Relay
+from storage.records import EscalationStatus, TopicRecord
+from storage.repositories import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+CLAIM = "desk:claim:"
+HAND_BACK = "desk:back:"
+GROUP_MESSAGES_PER_MINUTE = 20
+
+
+class GroupPace:
+    """At most `per_minute` posts into the group in any minute; callers wait, nobody is dropped."""
+
+    def __init__(self, per_minute: int = GROUP_MESSAGES_PER_MINUTE) -> None:
+        self.per_minute = per_minute
+        self._sent: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._sent and now - self._sent[0] >= 60:
+                    self._sent.popleft()
+                if len(self._sent) < self.per_minute:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(60 - (now - self._sent[0]) + 0.01)
+
+
+class TelegramCounselorDesk:
+    def __init__(self, channel: TelegramChannel, desk: CounselorDesk, store: UnitOfWorkFactory,
+                 chat_id: int, staff: Translator,
+                 other_channels: dict[ChannelName, Channel] | None = None) -> None:
+        self.channel = channel
+        self.bot = channel.application.bot
+        self.desk = desk
+        self.store = store
+        self.chat_id = chat_id
+        self.staff = staff
+        self.other_channels = other_channels or {}
+        self.pace = GroupPace()
+        self._topic_locks: dict[int, asyncio.Lock] = {}
+
+    # ---- the bot to the counselors ----------------------------------------------------------
+
+    async def alert(self, alert: CounselorAlert) -> None:
+        """New work, in the client's topic when there is a client, with claim/hand-back buttons."""
+        text = ("🚨 " if alert.urgent else "🔔 ") + alert.text
+        markup = None
+        if alert.client_id is not None:
+            escalation = await asyncio.to_thread(self._active_escalation, alert.client_id)
+            if escalation is not None:
+                markup = self._buttons(escalation[0], alert.client_id, escalation[1])
+            posted = await self._post_in_topic(alert.client_id, text, markup)
+        else:
+            posted = await self._post(text, markup, None)
+        if posted:
+            await asyncio.to_thread(self._mark_notified, alert.task_id)
+
+    async def relay(self, relay: Relay, client: ClientKey) -> None:
+        """What a client says while a counselor has the conversation, into their topic."""
+        name = await asyncio.to_thread(self._client_name, relay.client_id)
+        thread = await self._topic(relay.client_id)
+        if thread is None:
+            return
+        if (relay.kind.is_media and client.channel == ChannelName.TELEGRAM
+                and relay.channel_message_id):
+            await self.pace.wait()
+            await self.channel._call(lambda: self.bot.copy_message(
+                self.chat_id, int(client.external_id), int(relay.channel_message_id),
+                message_thread_id=thread))
+            return
+        await self._post_in_topic(relay.client_id, f"👤 {name}: {relay.text}", None)
+
+    async def flush(self) -> None:
+        """Announce work stored while Telegram was unreachable or the bot was down."""
+        def pending() -> list[CounselorAlert]:
+            with self.store() as uow:
+                return [CounselorAlert(t.id, t.summary, t.client_id,
+                                       t.priority.value == "urgent")
+                        for t in uow.tasks.unnotified()]
+        for alert in await asyncio.to_thread(pending):
+            await self.alert(alert)
+
+    # ---- the counselors to the bot ----------------------------------------------------------
+
+    async def on_update(self, update: Update) -> None:
+        """A button or a message in the counselors' group."""
+        query = update.callback_query
+        if query is not None and query.data and query.from_user:
+            asyncio.get_running_loop().create_task(_answer(query))
+            data = query.data
+            if data.startswith(CLAIM):
+                escalation_id = _int(data.removeprefix(CLAIM))
+                outcome = await asyncio.to_thread(self.desk.claim, escalation_id,
+                                                  query.from_user.id)
+            elif data.startswith(HAND_BACK):
+                client_id = _int(data.removeprefix(HAND_BACK))
+                outcome = await asyncio.to_thread(self.desk.hand_back, client_id,
+                                                  query.from_user.id)
+            else:
+                return
+            await self._after(outcome, query.message.message_thread_id
+                              if isinstance(query.message, Message) else None)
+            return
+        message = update.message
+        if (message is None or message.from_user is None or message.from_user.is_bot
+                or not message.is_topic_message or message.message_thread_id is None):
+            return
+        topic = await asyncio.to_thread(self._topic_by_thread, message.message_thread_id)
+        if topic is None:
+            return
+        text = message.text or message.caption or ""
+        media = message.text is None
+        if media and not text:
+            text = self.staff.gettext(N_("(bijlage)"))
+        outcome = await asyncio.to_thread(self.desk.reply, topic.client_id,
+                                          message.from_user.id, text)
+        if not outcome.allowed:
+            await self._post(outcome.note, None, message.message_thread_id)
+            return
+        if media:
+            await self._copy_to_client(outcome, message)
+        await self._after(outcome, message.message_thread_id)
+
+    async def _after(self, outcome: DeskOutcome, thread: int | None) -> None:
+        for key, out in outcome.to_client:
+            await self._deliver(key, out)
+        if outcome.note:
+            await self._post(outcome.note, None, thread)
+
+    async def _deliver(self, key: ClientKey, message: Outgoing) -> None:
+        if key.channel == ChannelName.TELEGRAM:
+            await self.channel.send(key, message)
+        elif key.channel in self.other_channels:
+            await self.other_channels[key.channel].send(key, message)
+        else:
+            log.info("a %s client has no live channel; the message waits in their case",
+                     key.channel.value)
+
+    async def _copy_to_client(self, outcome: DeskOutcome, message: Message) -> None:
+        """Photos of letters, documents and voice notes from a counselor reach the client."""
+        for key, _ in outcome.to_client:
+            if key.channel == ChannelName.TELEGRAM:
+                await self._copy(int(key.external_id), message.message_id)
+
+    async def _copy(self, to_chat: int, message_id: int) -> None:
+        await self.channel._call(lambda: self.bot.copy_message(to_chat, self.chat_id,
+                                                               message_id))
+
+    # ---- topics -----------------------------------------------------------------------------
+
+    async def _topic(self, client_id: int, recreate: bool = False) -> int | None:
+        lock = self._topic_locks.setdefault(client_id, asyncio.Lock())
+        async with lock:
+            existing = await asyncio.to_thread(self._stored_topic, client_id)
+            if existing is not None and not recreate:
+                return existing.thread_id
+            title, header = await asyncio.to_thread(self._header, client_id)
+            await self.pace.wait()
+            try:
+                topic = await self.bot.create_forum_topic(self.chat_id, title[:128])
+            except Exception:
+                log.exception("could not create a forum topic for a client")
+                return None
+            thread = topic.message_thread_id
+            await asyncio.to_thread(self._save_topic, client_id, thread)
+        await self._post(header, None, thread)
+        return thread
+
+    async def _post_in_topic(self, client_id: int, text: str,
+                             markup: InlineKeyboardMarkup | None) -> bool:
+        thread = await self._topic(client_id)
+        if thread is None:
+            return await self._post(text, markup, None)
+        try:
+            await self.pace.wait()
+            await self.bot.send_message(self.chat_id, text, reply_markup=markup,
+                                        message_thread_id=thread)
+            return True
+        except BadRequest as exc:
+            if "thread not found" not in str(exc).lower():
+                log.warning("Telegram refused a post in a client's topic")
+                return False
+        thread = await self._topic(client_id, recreate=True)  # someone deleted the topic
+        return await self._post(text, markup, thread)
+
+    async def _post(self, text: str, markup: InlineKeyboardMarkup | None,
+                    thread: int | None) -> bool:
+        await self.pace.wait()
+        return await self.channel._call(lambda: self.bot.send_message(
+            self.chat_id, text, reply_markup=markup, message_thread_id=thread))
+
+    def _buttons(self, escalation_id: int, client_id: int,
+                 status: EscalationStatus) -> InlineKeyboardMarkup:
+        _ = self.staff.gettext
+        row = [InlineKeyboardButton(_("✅ Terug naar de bot"), callback_data=f"{HAND_BACK}"
+                                                                          f"{client_id}")]
+        if status == EscalationStatus.OPEN:
+            row.insert(0, InlineKeyboardButton(_("✋ Ik neem dit op"),
+                                               callback_data=f"{CLAIM}{escalation_id}"))
+        return InlineKeyboardMarkup([row])
+
+    # ---- store (run in a thread) ------------------------------------------------------------
+
+    def _active_escalation(self, client_id: int) -> tuple[int, EscalationStatus] | None:
+        with self.store() as uow:
+            escalation = uow.escalations.active_for(client_id)
+            return (escalation.id, escalation.status) if escalation else None
+
+    def _stored_topic(self, client_id: int) -> TopicRecord | None:
+        with self.store() as uow:
+            topic = uow.topics.for_client(client_id)
+            return topic if topic and topic.chat_id == self.chat_id else None
+
+    def _topic_by_thread(self, thread_id: int) -> TopicRecord | None:
+        with self.store() as uow:
+            return uow.topics.by_thread(self.chat_id, thread_id)
+
+    def _save_topic(self, client_id: int, thread_id: int) -> None:
+        with self.store() as uow:
+            uow.topics.save(TopicRecord(client_id, self.chat_id, thread_id, datetime.now(UTC)))
+            uow.commit()
+
+    def _mark_notified(self, task_id: int) -> None:
+        with self.store() as uow:
+            uow.tasks.mark_notified(task_id, datetime.now(UTC))
+            uow.commit()
+
+    def _client_name(self, client_id: int) -> str:
+        with self.store() as uow:
+            client = uow.clients.get(client_id)
+            return client.first_name if client and client.first_name else f"#{client_id}"
+
+    def _header(self, client_id: int) -> tuple[str, str]:
+        """The topic's title and its header card: who this is, at a glance."""
+        staff = self.staff
+        with self.store() as uow:
+            client = uow.clients.get(client_id)
+            case = uow.cases.current_for(client_id)
+            counselor = next((c for c in uow.counselors.all()
+                              if case and c.id == case.counselor_id), None)
+        assert client is not None
+        name = client.first_name or f"#{client.id}"
+        reference = case.reference if case else staff.gettext(N_("geen dossier"))
+        title = f"{reference} · {name} · {client.language}"
+        header = staff.format(staff.gettext(N_(
+            "📇 {case}\nVoornaam: {name}\nTaal: {language}\nToestemming: {consent}\n"
+            "Begeleider: {counselor}\nVolgende afspraak: {appointment}")),
+            case=reference, name=name, language=client.language,
+            consent=client.consent.value, counselor=counselor.name if counselor else "—",
+            appointment="—")
+        return title, header
+
+
+async def _answer(query: object) -> None:
+    try:
+        await query.answer()  # type: ignore[attr-defined]
+    except Exception:
+        log.debug("callback answer failed", exc_info=True)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1
+
+
+__all__ = ["CLAIM", "HAND_BACK", "GroupPace", "TelegramCounselorDesk"]
