@@ -63,7 +63,8 @@ async def start_telegram(werkmaat: Werkmaat, stack: AsyncExitStack) -> tuple[Any
         log.info("Telegram: polling")
         queue = None
     if alerts is not None:
-        await alerts.flush()
+        watcher = asyncio.get_running_loop().create_task(alerts.watch())
+        stack.callback(watcher.cancel)
     return alerts, (queue, application.bot)
 
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # When counselors answer, e.g. "mon-thu 09:00-17:00, fri 09:00-12:00"; closed on Belgian
     # public holidays. Outside these hours clients hear when a person will read their message.
     office_hours: str = DEFAULT_HOURS
+    # Minutes an escalation may wait unclaimed before it is announced again (urgent ones: a
+    # fifth of that); from the second reminder on, coordinators are told too.
+    escalation_remind_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Which NLU answers free text: "embedded" (in-process, the default) or "rasa".
     nlu_backend: str = "embedded"
     # The Rasa NLU server (scripts/rasa-serve), used by the "rasa" backend.
@@ -80,7 +83,8 @@ class Settings(BaseSettings):
         return DialogueSettings(programme_name=self.programme_name,
                                 municipalities=self.municipalities,
                                 response_working_days=self.response_working_days,
-                                timezone=self.timezone, office_hours=self.office_hours)
+                                timezone=self.timezone, office_hours=self.office_hours,
+                                escalation_remind_minutes=self.escalation_remind_minutes)
 
     @property
     def telegram_enabled(self) -> bool:

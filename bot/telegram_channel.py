@@ -29,6 +29,7 @@ from bot.speech import Speech
 from dialogues import ChannelName, ClientKey, Engine, Incoming, InputKind, Outgoing
 from dialogues.i18n import N_, Translator
 from dialogues.languages import LANGUAGES
+from storage.records import ConsentState, TaskKind, TaskRecord
 from storage.repositories import UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -163,12 +164,24 @@ class TelegramChannel:
         return False
 
     def _mark_unreachable(self, to: ClientKey) -> None:
+        """A client who blocked the bot: no more messages, and a counselor should call."""
         with self.store() as uow:
             client = uow.clients.by_identity(to.channel.value, to.external_id)
-            if client is not None and client.reachable:
-                client.reachable = False
-                uow.clients.save(client)
-                uow.commit()
+            if client is None or not client.reachable:
+                return
+            client.reachable = False
+            uow.clients.save(client)
+            if client.consent == ConsentState.GRANTED:
+                staff = Translator("nl")
+                case = uow.cases.current_for(client.id)
+                uow.tasks.add(TaskRecord(
+                    kind=TaskKind.CLIENT_UNREACHABLE, created_at=datetime.now(UTC),
+                    summary=staff.format(staff.gettext(N_(
+                        "{name} heeft de bot op Telegram geblokkeerd en krijgt geen berichten "
+                        "meer. Bel of schrijf: {contact}.")), name=client.first_name or "?",
+                        contact=client.contact if client.contact not in ("", "chat") else "—"),
+                    client_id=client.id, case_id=case.id if case else None))
+            uow.commit()
 
 
 def build_application(settings: Settings) -> Application:

@@ -109,6 +109,36 @@ class TelegramCounselorDesk:
         for alert in await asyncio.to_thread(pending):
             await self.alert(alert)
 
+    async def remind(self) -> None:
+        """Announce unclaimed escalations again; from the second time, to coordinators too."""
+        for reminder in await asyncio.to_thread(self.desk.due_reminders):
+            escalation = await asyncio.to_thread(self._active_escalation, reminder.client_id)
+            markup = (self._buttons(escalation[0], reminder.client_id, escalation[1])
+                      if escalation else None)
+            text = reminder.text
+            if reminder.coordinators:
+                names = ", ".join(c.name for c in reminder.coordinators)
+                text += "\n" + self.staff.format(
+                    self.staff.gettext(N_("Coördinatoren: {names}")), names=names)
+            await self._post_in_topic(reminder.client_id, text, markup)
+            for coordinator in reminder.coordinators:
+                if coordinator.telegram_user_id is not None:
+                    await self._direct(coordinator.telegram_user_id, reminder.text)
+
+    async def _direct(self, user_id: int, text: str) -> None:
+        """A private message to one counselor (a coordinator who must know)."""
+        await self.channel._call(lambda: self.bot.send_message(user_id, text))
+
+    async def watch(self, every_seconds: float = 60.0) -> None:
+        """The desk's clock: stored work announced, unclaimed work announced again."""
+        while True:
+            try:
+                await self.flush()
+                await self.remind()
+            except Exception:
+                log.exception("the counselor desk's round failed; it tries again")
+            await asyncio.sleep(every_seconds)
+
     # ---- the counselors to the bot ----------------------------------------------------------
 
     async def on_update(self, update: Update) -> None:

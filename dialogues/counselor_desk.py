@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dialogues.i18n import N_, Translator
 from dialogues.messages import ChannelName, ClientKey, Outgoing
+from dialogues.office_hours import OfficeHours
 from dialogues.settings import DialogueSettings
 from dialogues.state import Conversation, Step
 from storage.records import (
@@ -20,6 +21,7 @@ from storage.records import (
     Author,
     ClientRecord,
     CounselorRecord,
+    CounselorRole,
     Direction,
     EscalationReason,
     EscalationRecord,
@@ -32,6 +34,16 @@ from storage.repositories import UnitOfWork, UnitOfWorkFactory
 
 CHANNEL_PREFERENCE = (ChannelName.TELEGRAM.value, ChannelName.WEB.value,
                       ChannelName.CONSOLE.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """An escalation nobody claimed in time: announce it again, the second time to coordinators."""
+
+    escalation_id: int
+    client_id: int
+    text: str
+    coordinators: tuple[CounselorRecord, ...] = ()
 
 
 @dataclass
@@ -135,6 +147,44 @@ class CounselorDesk:
             outcome.escalation = escalation
             uow.commit()
             return outcome
+
+    def due_reminders(self) -> list[Reminder]:
+        """Open escalations waiting longer than they should, during office hours.
+
+        Normal ones after `escalation_remind_minutes`, urgent ones after a fifth of that and at
+        any hour. From the second reminder on, the coordinators are told too.
+        """
+        now = self.clock()
+        hours = OfficeHours(self.settings.office_hours, self.settings.timezone)
+        wait = timedelta(minutes=self.settings.escalation_remind_minutes)
+        reminders: list[Reminder] = []
+        with self.store() as uow:
+            coordinators = tuple(c for c in uow.counselors.all()
+                                 if c.active and c.role in (CounselorRole.COORDINATOR,
+                                                            CounselorRole.ADMIN))
+            for escalation in uow.escalations.active(limit=1000):
+                if escalation.status != EscalationStatus.OPEN:
+                    continue
+                urgent = escalation.priority == TaskPriority.URGENT
+                since = escalation.reminded_at or escalation.created_at
+                if now - since < (wait / 5 if urgent else wait):
+                    continue
+                if not urgent and not hours.is_open(now):
+                    continue
+                escalation.reminders += 1
+                escalation.reminded_at = now
+                uow.escalations.save(escalation)
+                minutes = int((now - escalation.created_at).total_seconds() // 60)
+                client = uow.clients.get(escalation.client_id)
+                text = self.staff.format(self.staff.ngettext(
+                    "⏰ Nog niet opgenomen: {name} wacht al {minutes} minuut op een persoon.",
+                    "⏰ Nog niet opgenomen: {name} wacht al {minutes} minuten op een persoon.",
+                    minutes), name=client.first_name if client and client.first_name
+                    else f"#{escalation.client_id}", minutes=minutes)
+                reminders.append(Reminder(escalation.id, escalation.client_id, text,
+                                          coordinators if escalation.reminders >= 2 else ()))
+            uow.commit()
+        return reminders
 
     # ---- helpers ----------------------------------------------------------------------------
 

@@ -21,3 +21,4 @@ class DialogueSettings:
     staff_language: str = "nl"
     voice_languages: tuple[str, ...] = ()  # languages the channel can speak as voice notes
     office_hours: str = DEFAULT_HOURS  # when counselors answer; closed on Belgian holidays
+    escalation_remind_minutes: int = 30  # announce an unclaimed escalation again after this

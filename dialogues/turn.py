@@ -77,7 +77,8 @@ class Turn:
         if active is not None and (priority != TaskPriority.URGENT
                                    or active.priority == TaskPriority.URGENT):
             return active
-        summary = f"{staff_note}\n{self.recent_conversation()}".strip()
+        summary = "\n".join(p for p in (staff_note, self.routing_note(),
+                                         self.recent_conversation()) if p)
         if active is not None:
             active.priority, active.summary = TaskPriority.URGENT, summary
             self.uow.escalations.save(active)
@@ -91,6 +92,19 @@ class Turn:
         kind = TaskKind.CRISIS if reason == EscalationReason.CRISIS else TaskKind.CONTACT_REQUEST
         self.add_task(kind, summary, priority, escalation.case_id)
         return escalation
+
+    def routing_note(self) -> str:
+        """Who should take it: counselors who speak the client's language, else the case's own
+        counselor, else the team."""
+        staff = self.staff
+        counselors = [c for c in self.uow.counselors.all() if c.active]
+        speakers = [c.name for c in counselors if self.client.language in c.languages]
+        case = self.uow.cases.current_for(self.client.id)
+        own = [c.name for c in counselors if case is not None and c.id == case.counselor_id]
+        names = speakers or own
+        if not names:
+            return staff.gettext(N_("Voor: het team"))
+        return staff.format(staff.gettext(N_("Voor: {names}")), names=", ".join(names))
 
     def recent_conversation(self, limit: int = 6) -> str:
         """The last messages, for a counselor who takes over (only what the client let us keep)."""

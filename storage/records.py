@@ -53,6 +53,7 @@ class TaskKind(StrEnum):
     CLIENT_QUESTION = "client_question"
     CRISIS = "crisis"
     MEDIA_RECEIVED = "media_received"
+    CLIENT_UNREACHABLE = "client_unreachable"  # blocked the bot: call them
 
 
 class TaskPriority(StrEnum):
@@ -196,6 +197,8 @@ class EscalationRecord:
     claimed_by: int | None = None
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+    reminders: int = 0  # times announced again because nobody claimed it
+    reminded_at: datetime | None = None
     id: int = 0
 
 

@@ -186,6 +186,8 @@ class Escalation(Base):
     created_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reminded_at: Mapped[datetime | None]
 
 
 class CounselorTopic(Base):

@@ -258,7 +258,8 @@ def _escalation(row: m.Escalation) -> EscalationRecord:
         reason=EscalationReason(row.reason), priority=TaskPriority(row.priority),
         language=row.language, summary=row.summary, created_at=row.created_at,
         status=EscalationStatus(row.status), claimed_by=row.claimed_by,
-        claimed_at=row.claimed_at, resolved_at=row.resolved_at,
+        claimed_at=row.claimed_at, resolved_at=row.resolved_at, reminders=row.reminders,
+        reminded_at=row.reminded_at,
     )
 
 
@@ -275,7 +276,8 @@ class SqlEscalations:
                            priority=e.priority.value, language=e.language, summary=e.summary,
                            status=e.status.value, claimed_by=e.claimed_by,
                            created_at=e.created_at, claimed_at=e.claimed_at,
-                           resolved_at=e.resolved_at)
+                           resolved_at=e.resolved_at, reminders=e.reminders,
+                           reminded_at=e.reminded_at)
         self._s.add(row)
         self._s.flush()
         return _escalation(row)
@@ -292,6 +294,8 @@ class SqlEscalations:
         row.claimed_by = escalation.claimed_by
         row.claimed_at = escalation.claimed_at
         row.resolved_at = escalation.resolved_at
+        row.reminders = escalation.reminders
+        row.reminded_at = escalation.reminded_at
 
     def active_for(self, client_id: int) -> EscalationRecord | None:
         row = self._s.scalar(select(m.Escalation)

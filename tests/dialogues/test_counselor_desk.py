@@ -89,3 +89,56 @@ def test_a_counselor_can_start_a_conversation(setup):
     assert outcome.allowed and outcome.escalation is not None
     assert outcome.escalation.status == EscalationStatus.CLAIMED
     assert chat.do(say("goed, dank je")).messages == []
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_unclaimed_escalations_are_announced_again_then_to_coordinators(nlu):
+    from datetime import timedelta
+
+    store = MemoryStore()
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Brussels
+    clock = Clock(monday)
+    with store() as uow:
+        uow.counselors.add(CounselorRecord("Els Claes", CounselorRole.COORDINATOR, NOW,
+                                           telegram_user_id=555))
+        uow.commit()
+    chat = Conversation(make_engine(store, nlu, clock))
+    chat.run(*DUTCH_TO_REGISTERED, press("menu:human"))
+    desk = CounselorDesk(store, DialogueSettings(escalation_remind_minutes=30), clock)
+
+    clock.now = monday + timedelta(minutes=20)
+    assert desk.due_reminders() == []
+    clock.now = monday + timedelta(minutes=31)
+    [first] = desk.due_reminders()
+    assert "Amina wacht al 31 minuten" in first.text and first.coordinators == ()
+    assert desk.due_reminders() == [], "not again at once"
+    clock.now = monday + timedelta(minutes=62)
+    [second] = desk.due_reminders()
+    assert [c.name for c in second.coordinators] == ["Els Claes"]
+    desk.claim(second.escalation_id, 555)
+    clock.now = monday + timedelta(minutes=120)
+    assert desk.due_reminders() == [], "claimed: no more reminders"
+
+
+def test_at_night_only_urgent_escalations_are_chased(nlu):
+    from datetime import timedelta
+
+    store = MemoryStore()
+    saturday_night = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
+    clock = Clock(saturday_night)
+    chat = Conversation(make_engine(store, nlu, clock))
+    chat.run(*DUTCH_TO_REGISTERED, press("menu:human"))
+    desk = CounselorDesk(store, DialogueSettings(escalation_remind_minutes=30), clock)
+    clock.now = saturday_night + timedelta(hours=3)
+    assert desk.due_reminders() == [], "nobody is at work: the client was told when"
+    chat.run(say("ik wil niet meer leven", "1813"))
+    clock.now += timedelta(minutes=7)
+    [urgent] = desk.due_reminders()
+    assert "Amina" in urgent.text

@@ -80,3 +80,17 @@ def test_a_dari_speaker_on_saturday_night_hears_when_a_person_will_answer(nlu):
     assert "9:00" in text and "\u2068\u2068" not in text
     [escalation] = active(store)
     assert escalation.language == "fa"
+
+
+def test_routing_prefers_a_counselor_who_speaks_the_language(nlu):
+    from storage import CounselorRecord, CounselorRole
+
+    chat, store = registered(nlu)
+    with store() as uow:
+        uow.counselors.add(CounselorRecord("Jan Smet", CounselorRole.COUNSELOR, MONDAY_MORNING,
+                                           languages=("nl",)))
+        uow.counselors.add(CounselorRecord("Leila Haddad", CounselorRole.COUNSELOR,
+                                           MONDAY_MORNING, languages=("ar", "fr")))
+        uow.commit()
+    chat.run(press("menu:human"))
+    assert "Voor: Jan Smet" in active(store)[0].summary
