@@ -25,6 +25,8 @@ async def start_telegram(werkmaat: Werkmaat, stack: AsyncExitStack) -> tuple[Any
         set_commands,
     )
     from bot.telegram_desk import TelegramCounselorDesk
+    from bot.web_outbox import WebChatOutbox
+    from dialogues import ChannelName
     from dialogues.counselor_desk import CounselorDesk
     from dialogues.engine import utcnow
     from dialogues.i18n import Translator
@@ -37,7 +39,8 @@ async def start_telegram(werkmaat: Werkmaat, stack: AsyncExitStack) -> tuple[Any
         dialogue = werkmaat.engine.settings
         alerts = TelegramCounselorDesk(
             channel, CounselorDesk(werkmaat.database, dialogue, utcnow), werkmaat.database,
-            settings.counselor_chat_id, Translator(dialogue.staff_language, dialogue.timezone))
+            settings.counselor_chat_id, Translator(dialogue.staff_language, dialogue.timezone),
+            {ChannelName.WEB: WebChatOutbox(werkmaat.database)})
     install_handlers(application, werkmaat.engine, channel, alerts)
     await application.initialize()
     stack.push_async_callback(application.shutdown)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from bot.composition import Werkmaat
 from bot.speech import Speech
+from bot.web_outbox import WebChatOutbox
 from dialogues import ChannelName, ClientKey, Incoming, Outgoing
 from dialogues.channel import AlertSink, CollectingChannel
 from dialogues.i18n import Translator
@@ -124,6 +125,21 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
         if new_token:
             _set_cookie(response, request, new_token)
         return response
+
+    outbox = WebChatOutbox(werkmaat.database)
+
+    @app.get("/chat/api/updates")
+    async def chat_updates(request: Request, after: int = 0) -> Response:
+        """What a counselor wrote since `after`: the page asks every few seconds."""
+        token = request.cookies.get(COOKIE)
+        if not _valid_token(token):
+            return JSONResponse({"messages": [], "last": after})
+        assert token is not None
+        waiting = await asyncio.to_thread(outbox.waiting, token, max(after, 0))
+        messages = [asdict(WebMessage(m.text, m.language, "rtl" if m.rtl else "ltr", []))
+                    for m in waiting]
+        return JSONResponse({"messages": messages,
+                             "last": waiting[-1].id if waiting else max(after, 0)})
 
     @app.get("/dashboard", response_class=HTMLResponse)
     async def dashboard(request: Request) -> Response:

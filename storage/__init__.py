@@ -24,6 +24,7 @@ from storage.records import (
     TaskRecord,
     TaskStatus,
     TopicRecord,
+    WebMessageRecord,
 )
 from storage.repositories import UnitOfWork, UnitOfWorkFactory
 
@@ -53,4 +54,5 @@ __all__ = [
     "TopicRecord",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WebMessageRecord",
 ]

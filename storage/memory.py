@@ -24,6 +24,7 @@ from storage.records import (
     TaskRecord,
     TaskStatus,
     TopicRecord,
+    WebMessageRecord,
 )
 from storage.repositories import (
     AuditRepository,
@@ -36,6 +37,7 @@ from storage.repositories import (
     StateRepository,
     TaskRepository,
     TopicRepository,
+    WebOutboxRepository,
 )
 
 
@@ -50,6 +52,7 @@ class _Tables:
     tasks: dict[int, TaskRecord] = field(default_factory=dict)
     escalations: dict[int, EscalationRecord] = field(default_factory=dict)
     topics: dict[int, TopicRecord] = field(default_factory=dict)
+    web_outbox: list[WebMessageRecord] = field(default_factory=list)
     audit: list[AuditRecord] = field(default_factory=list)
     counselors: dict[int, CounselorRecord] = field(default_factory=dict)
     next_id: int = 1
@@ -220,6 +223,24 @@ class _Topics:
         self.t.topics.pop(client_id, None)
 
 
+class _WebOutbox:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, message: WebMessageRecord) -> WebMessageRecord:
+        stored = replace(message, id=self.t.new_id())
+        self.t.web_outbox.append(stored)
+        return stored
+
+    def after(self, external_id: str, after_id: int, limit: int = 50
+              ) -> Sequence[WebMessageRecord]:
+        return [m for m in self.t.web_outbox
+                if m.external_id == external_id and m.id > after_id][:limit]
+
+    def latest_id(self, external_id: str) -> int:
+        return max((m.id for m in self.t.web_outbox if m.external_id == external_id), default=0)
+
+
 class _Audit:
     def __init__(self, t: _Tables) -> None:
         self.t = t
@@ -264,6 +285,7 @@ class MemoryUnitOfWork:
     tasks: TaskRepository
     escalations: EscalationRepository
     topics: TopicRepository
+    web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
 
@@ -282,6 +304,7 @@ class MemoryUnitOfWork:
         self.tasks = _Tasks(t)
         self.escalations = _Escalations(t)
         self.topics = _Topics(t)
+        self.web_outbox = _WebOutbox(t)
         self.audit = _Audit(t)
         self.counselors = _Counselors(t)
         return self

@@ -213,6 +213,18 @@ class TopicRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class WebMessageRecord:
+    """A message waiting for a web chat client who is not asking right now (a counselor's)."""
+
+    external_id: str
+    text: str
+    language: str
+    rtl: bool
+    created_at: datetime
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     actor: str
     action: str

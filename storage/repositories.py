@@ -22,6 +22,7 @@ from storage.records import (
     StateRecord,
     TaskRecord,
     TopicRecord,
+    WebMessageRecord,
 )
 
 
@@ -78,6 +79,13 @@ class TopicRepository(Protocol):
     def forget(self, client_id: int) -> None: ...
 
 
+class WebOutboxRepository(Protocol):
+    def add(self, message: WebMessageRecord) -> WebMessageRecord: ...
+    def after(self, external_id: str, after_id: int, limit: int = 50
+              ) -> Sequence[WebMessageRecord]: ...
+    def latest_id(self, external_id: str) -> int: ...
+
+
 class AuditRepository(Protocol):
     def add(self, entry: AuditRecord) -> None: ...
     def recent(self, limit: int = 100) -> Sequence[AuditRecord]: ...
@@ -100,6 +108,7 @@ class UnitOfWork(Protocol):
     tasks: TaskRepository
     escalations: EscalationRepository
     topics: TopicRepository
+    web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
 

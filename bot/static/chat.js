@@ -103,6 +103,23 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
 
+  // A counselor may write at any time: ask for news every few seconds.
+  const LAST = "werkmaat-last-update";
+  async function poll() {
+    const after = parseInt(sessionStorage.getItem(LAST) || "0", 10) || 0;
+    try {
+      const res = await fetch("/chat/api/updates?after=" + after, { credentials: "same-origin" });
+      const data = await res.json();
+      data.messages.forEach(function (m) {
+        const entry = { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: [] };
+        transcript.push(entry); render(entry, false);
+      });
+      if (data.messages.length) save();
+      sessionStorage.setItem(LAST, String(data.last || after));
+    } catch (e) { /* offline for a moment: the next round asks again */ }
+  }
+  setInterval(poll, 4000);
+
   if (transcript.length) {
     show(transcript);
   } else {

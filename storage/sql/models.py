@@ -200,6 +200,17 @@ class CounselorTopic(Base):
     created_at: Mapped[datetime]
 
 
+class WebOutboxMessage(Base):
+    __tablename__ = "web_outbox"
+    __table_args__ = (Index("ix_web_outbox_external_id", "external_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    rtl: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

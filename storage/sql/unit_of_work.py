@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.records import (
@@ -34,6 +35,7 @@ from storage.records import (
     TaskRecord,
     TaskStatus,
     TopicRecord,
+    WebMessageRecord,
 )
 from storage.repositories import (
     AuditRepository,
@@ -46,6 +48,7 @@ from storage.repositories import (
     StateRepository,
     TaskRepository,
     TopicRepository,
+    WebOutboxRepository,
 )
 from storage.sql import models as m
 
@@ -343,6 +346,33 @@ class SqlTopics:
             self._s.flush()
 
 
+class SqlWebOutbox:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, message: WebMessageRecord) -> WebMessageRecord:
+        row = m.WebOutboxMessage(external_id=message.external_id, text=message.text,
+                                 language=message.language, rtl=message.rtl,
+                                 created_at=message.created_at)
+        self._s.add(row)
+        self._s.flush()
+        return replace(message, id=row.id)
+
+    def after(self, external_id: str, after_id: int, limit: int = 50
+              ) -> Sequence[WebMessageRecord]:
+        rows = self._s.scalars(select(m.WebOutboxMessage)
+                               .where(m.WebOutboxMessage.external_id == external_id,
+                                      m.WebOutboxMessage.id > after_id)
+                               .order_by(m.WebOutboxMessage.id).limit(limit))
+        return [WebMessageRecord(r.external_id, r.text, r.language, r.rtl, r.created_at, r.id)
+                for r in rows]
+
+    def latest_id(self, external_id: str) -> int:
+        value = self._s.scalar(select(func.max(m.WebOutboxMessage.id))
+                               .where(m.WebOutboxMessage.external_id == external_id))
+        return int(value or 0)
+
+
 class SqlAudit:
     def __init__(self, session: Session) -> None:
         self._s = session
@@ -391,6 +421,7 @@ class SqlUnitOfWork:
     tasks: TaskRepository
     escalations: EscalationRepository
     topics: TopicRepository
+    web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
 
@@ -408,6 +439,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTasks(s)
         self.escalations = SqlEscalations(s)
         self.topics = SqlTopics(s)
+        self.web_outbox = SqlWebOutbox(s)
         self.audit = SqlAudit(s)
         self.counselors = SqlCounselors(s)
         return self

@@ -28,6 +28,7 @@ from storage import (
     TaskRecord,
     TopicRecord,
     UnitOfWorkFactory,
+    WebMessageRecord,
 )
 from storage.memory import MemoryStore
 from storage.sql import Database
@@ -190,3 +191,17 @@ def test_one_topic_per_client_found_by_thread(store):
         uow.commit()
     with store() as uow:
         assert uow.topics.for_client(client.id) is None
+
+
+def test_web_outbox_keeps_messages_until_asked_for(store):
+    with store() as uow:
+        first = uow.web_outbox.add(WebMessageRecord("tok-a", "hallo", "nl", False, NOW))
+        uow.web_outbox.add(WebMessageRecord("tok-b", "سلام", "fa", True, NOW))
+        second = uow.web_outbox.add(WebMessageRecord("tok-a", "tot morgen", "nl", False, NOW))
+        uow.commit()
+    with store() as uow:
+        assert [m.text for m in uow.web_outbox.after("tok-a", 0)] == ["hallo", "tot morgen"]
+        assert [m.id for m in uow.web_outbox.after("tok-a", first.id)] == [second.id]
+        assert uow.web_outbox.after("tok-b", 0)[0].rtl is True
+        assert uow.web_outbox.latest_id("tok-a") == second.id
+        assert uow.web_outbox.latest_id("nobody") == 0

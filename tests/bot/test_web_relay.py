@@ -1,0 +1,55 @@
+"""A counselor's words reach a web chat client, who fetches them; nothing is shown twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from bot.composition import build
+from bot.settings import Settings
+from bot.web import COOKIE, create_app
+from bot.web_outbox import WebChatOutbox
+from dialogues import ChannelName
+from dialogues.counselor_desk import CounselorDesk
+from storage import CounselorRecord, CounselorRole
+
+
+def test_counselor_reply_reaches_the_web_chat(tmp_path, nlu, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}", voice_notes=False)
+    werkmaat = build(settings, nlu=nlu)
+    with werkmaat.database() as uow:
+        uow.counselors.add(CounselorRecord("Sara Peeters", CounselorRole.COUNSELOR,
+                                           datetime.now(UTC), telegram_user_id=42))
+        uow.commit()
+    web = TestClient(create_app(werkmaat))
+    assert web.get("/chat").status_code == 200
+    for body in ({"start": True}, {"payload": "lang:ar"}, {"payload": "consent:yes"},
+                 {"payload": "area:Menen"}, {"payload": "nat:yes"}, {"payload": "seek:yes"},
+                 {"text": "Yusuf"}, {"payload": "contact:chat"}, {"payload": "help:work"},
+                 {"payload": "menu:human"}):
+        answer = web.post("/chat/api/messages", json=body)
+        assert answer.status_code == 200 and answer.json()["messages"]
+    token = web.cookies[COOKIE]
+    assert web.get("/chat/api/updates", params={"after": 0}).json()["messages"] == []
+
+    with werkmaat.database() as uow:
+        client = uow.clients.by_identity(ChannelName.WEB.value, token)
+        assert client is not None
+    desk = CounselorDesk(werkmaat.database, werkmaat.engine.settings, lambda: datetime.now(UTC))
+    outcome = desk.reply(client.id, 42, "مرحبا يوسف")
+    outbox = WebChatOutbox(werkmaat.database)
+    for key, message in outcome.to_client:
+        asyncio.run(outbox.send(key, message))
+
+    news = web.get("/chat/api/updates", params={"after": 0}).json()
+    [message] = news["messages"]
+    assert "مرحبا يوسف" in message["text"] and message["dir"] == "rtl"
+    assert web.get("/chat/api/updates", params={"after": news["last"]}).json()["messages"] == []
+    stranger = TestClient(create_app(werkmaat))
+    assert stranger.get("/chat/api/updates", params={"after": 0}).json()["messages"] == []
+    quiet = web.post("/chat/api/messages", json={"text": "شكرا"}).json()["messages"]
+    assert quiet == [], "the bot keeps quiet while Sara has the conversation"
+    werkmaat.database.dispose()
