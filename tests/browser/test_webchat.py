@@ -96,17 +96,18 @@ def _choose(page, payload: str) -> None:
     page.locator(f'.buttons button[data-payload="{payload}"]').last.click()
 
 
-def test_arabic_first_contact_renders_right_to_left(server, browser):
-    page = _page(browser, locale="ar")
+@pytest.mark.parametrize(("code", "name"), [("ar", "فاطمة"), ("fa", "زهرا")])
+def test_right_to_left_first_contact(server, browser, code, name):
+    page = _page(browser, locale=code)
     page.goto(f"{server.url}/chat")
     _wait_for(page, "Kies je taal")
-    _choose(page, "lang:ar")
+    _choose(page, f"lang:{code}")
     page.locator('.buttons button[data-payload="consent:yes"]').wait_for(timeout=15_000)
     for payload in ("consent:yes", "area:Menen", "nat:yes", "seek:yes"):
         _choose(page, payload)
         page.wait_for_timeout(200)
     page.locator(".msg--bot").last.wait_for()
-    _type(page, "فاطمة")
+    _type(page, name)
     page.locator('.buttons button[data-payload="contact:chat"]').wait_for(timeout=15_000)
     _type(page, "0470 12 34 56")
     page.locator('.buttons button[data-payload="help:dutch"]').wait_for(timeout=15_000)
@@ -118,17 +119,36 @@ def test_arabic_first_contact_renders_right_to_left(server, browser):
     assert set(dirs[1:]) == {"rtl"}, dirs
     last = bot.last
     assert last.evaluate("e => getComputedStyle(e).direction") == "rtl"
-    assert last.get_attribute("lang") == "ar"
+    assert last.get_attribute("lang") == code
     texts = bot.evaluate_all("els => els.map(e => e.querySelector('.msg__text').textContent)")
     for dutch in ("Welkom", "Dank je", "gemeente", "Je bent ingeschreven"):
-        assert not any(dutch in t for t in texts[1:]), f"Dutch {dutch!r} in an Arabic chat"
-    assert "\u2068فاطمة\u2069" in texts[-1] or "فاطمة" in texts[-1]
+        assert not any(dutch in t for t in texts[1:]), f"Dutch {dutch!r} in a {code} chat"
+    assert f"\u2068{name}\u2069" in texts[-1], "the name is isolated in right-to-left text"
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "webchat-ar.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"webchat-{code}.png"), full_page=True)
     page.reload()
     assert page.locator("html").get_attribute("dir") == "rtl", "the page itself follows"
     assert page.locator(".msg--bot", has_text="WM-").count() >= 1, "kept across a reload"
     with sqlite3.connect(_db(server)) as db:
         rows = db.execute("SELECT c.language, k.help_wanted FROM clients c JOIN cases k "
-                          "ON k.client_id = c.id WHERE c.first_name = 'فاطمة'").fetchall()
-    assert rows == [("ar", "dutch")]
+                          "ON k.client_id = c.id WHERE c.first_name = ?", (name,)).fetchall()
+    assert rows == [(code, "dutch")]
+
+
+@pytest.mark.parametrize("code", ["ar", "fa", "ps"])
+def test_isolated_numbers_keep_their_order_inside_right_to_left_text(browser, code):
+    """As a Telegram client or the web chat lays it out: the phone number reads 0470 … 56."""
+    from dialogues.i18n import Translator
+
+    tr = Translator(code)
+    how = tr.format(tr.gettext("op {contact}"), contact="0470 12 34 56")
+    page = _page(browser)
+    for direction in ("rtl", "auto"):
+        page.set_content(f'<p id="m" dir="{direction}" style="width:900px">{how}</p>')
+        left = page.evaluate("""() => {
+            const node = document.getElementById('m').firstChild, text = node.textContent;
+            const x = w => { const r = document.createRange(), i = text.indexOf(w);
+                             r.setStart(node, i); r.setEnd(node, i + w.length);
+                             return r.getBoundingClientRect().left; };
+            return [x('0470'), x('56')]; }""")
+        assert left[0] < left[1], f"{code} ({direction}): the number is reversed"
