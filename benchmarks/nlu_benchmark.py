@@ -44,23 +44,30 @@ ready = time.perf_counter() - t
 texts = json.loads(sys.stdin.read())
 for text in texts[:20]:
     nlu.parse(text)
-samples = []
-for text in texts:
-    s = time.perf_counter()
-    nlu.parse(text)
-    samples.append((time.perf_counter() - s) * 1000)
+passes = []
+for _ in range(3):
+    samples = []
+    for text in texts:
+        s = time.perf_counter()
+        nlu.parse(text)
+        samples.append((time.perf_counter() - s) * 1000)
+    passes.append(samples)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"load_s": ready, "rss_mb": rss, "latencies_ms": samples}))
+print(json.dumps({"load_s": ready, "rss_mb": rss, "passes": passes}))
 """
 
 
 @dataclass
 class Speed:
+    """p50/p99 are those of the median pass (by p99) of three over the held-out split: this
+    shared 2-core VM has neighbours whose bursts move a single pass's p99 by several ms."""
+
     backend: str
     load_s: float
     rss_mb: float
     p50_ms: float
     p99_ms: float
+    p99_passes: tuple[float, ...] = ()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -73,9 +80,10 @@ def measure_embedded(texts: list[str]) -> Speed:
     out = subprocess.run([sys.executable, "-c", LOAD_PROBE], input=json.dumps(texts),
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
     data = json.loads(out.strip().splitlines()[-1])
-    lat = data["latencies_ms"]
-    return Speed("embedded", data["load_s"], data["rss_mb"], statistics.median(lat),
-                 percentile(lat, 99))
+    passes = sorted(data["passes"], key=lambda lat: percentile(lat, 99))
+    middle = passes[len(passes) // 2]
+    return Speed("embedded", data["load_s"], data["rss_mb"], statistics.median(middle),
+                 percentile(middle, 99), tuple(percentile(p, 99) for p in passes))
 
 
 def _free_port() -> int:
@@ -173,11 +181,13 @@ def main() -> None:
     lines = [f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}; "
              f"held-out split: {len(texts)} messages in 16 languages.", "",
              format_report(quality), "",
-             "| backend | load (s) | peak RSS (MB) | p50 per message (ms) | p99 (ms) |",
-             "|---|---:|---:|---:|---:|"]
+             "| backend | load (s) | peak RSS (MB) | p50 per message (ms) | p99 (ms) | "
+             "p99 of each pass (ms) |",
+             "|---|---:|---:|---:|---:|---|"]
     for s in speeds:
+        each = ", ".join(f"{p:.1f}" for p in s.p99_passes) or "one pass"
         lines.append(f"| {s.backend} | {s.load_s:.2f} | {s.rss_mb:.0f} | {s.p50_ms:.1f} | "
-                     f"{s.p99_ms:.1f} |")
+                     f"{s.p99_ms:.1f} | {each} |")
     if rasa is None:
         lines.append("")
         lines.append("Rasa: not installed here (scripts/rasa-setup, scripts/rasa-train).")
