@@ -34,15 +34,3 @@ class CollectingChannel:
 
     def texts(self) -> list[str]:
         return [m.text for _, m in self.sent]
-
-
-@dataclass
-class CollectingAlerts:
-    alerts: list[CounselorAlert] = field(default_factory=list)
-    relays: list[Relay] = field(default_factory=list)
-
-    async def alert(self, alert: CounselorAlert) -> None:
-        self.alerts.append(alert)
-
-    async def relay(self, relay: Relay, client: ClientKey) -> None:
-        self.relays.append(relay)

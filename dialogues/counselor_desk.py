@@ -15,7 +15,6 @@ from dialogues.i18n import N_, Translator
 from dialogues.messages import ChannelName, ClientKey, Outgoing
 from dialogues.office_hours import OfficeHours
 from dialogues.settings import DialogueSettings
-from dialogues.state import Conversation, Step
 from storage.records import (
     AuditRecord,
     Author,
@@ -27,7 +26,6 @@ from storage.records import (
     EscalationRecord,
     EscalationStatus,
     InteractionRecord,
-    StateRecord,
     TaskPriority,
 )
 from storage.repositories import UnitOfWork, UnitOfWorkFactory
@@ -140,7 +138,6 @@ class CounselorDesk:
                                            "Ik help je weer verder. Schrijf me gerust."),
                                 name=first_name(counselor))
             outcome = self._to_client(uow, client, counselor, message, tr, author=Author.BOT)
-            self._resume(uow, client)
             outcome.note = self.staff.format(self.staff.gettext("{name} gaf het gesprek terug "
                                                                 "aan de bot."),
                                              name=counselor.name)
@@ -221,14 +218,3 @@ class CounselorDesk:
             counselor_id=counselor.id if author == Author.COUNSELOR else None))
         return DeskOutcome(True, [(key, Outgoing(text, language=client.language,
                                                  rtl=tr.rtl))])
-
-    def _resume(self, uow: UnitOfWork, client: ClientRecord) -> None:
-        """Back to where the client was; a registered client to the main menu."""
-        stored = uow.states.load(client.id)
-        conversation = Conversation.from_stored(stored.step if stored else None,
-                                                stored.data if stored else None)
-        if conversation.step in (Step.START, Step.STOPPED):
-            return
-        conversation.unclear = 0
-        uow.states.save(client.id, StateRecord(conversation.step.value, conversation.to_data(),
-                                               self.clock()))

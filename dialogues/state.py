@@ -23,10 +23,6 @@ class Step(StrEnum):
     STOPPED = "stopped"
 
 
-INTAKE_STEPS = (Step.AREA, Step.NATIONALITY, Step.SEEKING, Step.FIRST_NAME, Step.CONTACT,
-                Step.HELP_WANTED)
-
-
 @dataclass(slots=True)
 class IntakeAnswers:
     """What the client answered during first contact, until the case is registered."""

@@ -141,12 +141,6 @@ class Turn:
         return task
 
 
-def rows(*buttons: Button, per_row: int = 1) -> list[list[Button]]:
-    """Lay buttons out in rows of `per_row`."""
-    items = list(buttons)
-    return [items[i:i + per_row] for i in range(0, len(items), per_row)]
-
-
 def column(buttons: Iterable[Button]) -> list[list[Button]]:
     return [[b] for b in buttons]
 
