@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 DEFAULT_HOURS = "mon-fri 09:00-17:00"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@cache
+def public_holidays(country: str, year: int) -> frozenset[date]:
+    """A country's public holidays in a year, computed once (the holidays package builds them
+    anew on every lookup, which cost milliseconds inside a week-long search)."""
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=year))
 
 
 def parse_hours(spec: str) -> dict[int, tuple[time, time]]:
@@ -43,10 +52,8 @@ class OfficeHours:
         return ZoneInfo(self.timezone)
 
     def closed_on(self, day: date) -> bool:
-        import holidays
-
-        return day in holidays.country_holidays(self.country, years=day.year) or (
-            day in self.extra_closed) or day.weekday() not in self._hours
+        return (day in public_holidays(self.country, day.year) or day in self.extra_closed
+                or day.weekday() not in self._hours)
 
     def is_open(self, moment: datetime) -> bool:
         local = moment.astimezone(self._tz)
