@@ -18,7 +18,7 @@ class ConsoleChannel:
         self.out = out
         self.choices: list[Button] = []
 
-    async def send(self, to: ClientKey, message: Outgoing) -> None:
+    async def send(self, to: ClientKey, message: Outgoing) -> bool:
         text = f"🔊 {message.voice}" if message.voice else message.text
         print(f"\n🤖 {text}", file=self.out)
         buttons = message.flat_buttons
@@ -26,6 +26,7 @@ class ConsoleChannel:
             self.choices = buttons
             for i, b in enumerate(buttons, 1):
                 print(f"   [{i}] {b.label}", file=self.out)
+        return True
 
     def to_incoming(self, key: ClientKey, line: str) -> Incoming:
         stripped = line.strip()

@@ -24,11 +24,14 @@ from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.calendar_file import ics_bytes
+from bot.send_limits import TelegramPace
 from bot.settings import Settings
 from bot.speech import Speech
 from dialogues import ChannelName, ClientKey, Engine, Incoming, InputKind, Outgoing
 from dialogues.i18n import N_, Translator
 from dialogues.languages import LANGUAGES
+from dialogues.messages import CalendarEvent
 from storage.records import ConsentState, TaskKind, TaskRecord
 from storage.repositories import UnitOfWorkFactory
 
@@ -101,47 +104,75 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 
 
 class TelegramChannel:
-    """Sends engine messages to Telegram chats, retrying what can be retried."""
+    """Sends engine messages to Telegram chats, retrying what can be retried.
+
+    Every message waits for its slot under Telegram's limits (`pace`, shared between processes
+    on PostgreSQL). `scheduled()` gives the variant for bulk sends: no bursts into one chat,
+    and fewer retries, so a dispatcher's lease is never outlived.
+    """
 
     def __init__(self, application: Application, store: UnitOfWorkFactory,
-                 speech: Speech | None = None) -> None:
+                 speech: Speech | None = None, pace: TelegramPace | None = None,
+                 bulk: bool = False) -> None:
         self.application = application
         self.store = store
         self.speech = speech
+        self.pace = pace
+        self.bulk = bulk
+        self.attempts = 2 if bulk else SEND_ATTEMPTS
 
-    async def send(self, to: ClientKey, message: Outgoing) -> None:
+    def scheduled(self) -> TelegramChannel:
+        return TelegramChannel(self.application, self.store, self.speech, self.pace, bulk=True)
+
+    async def send(self, to: ClientKey, message: Outgoing) -> bool:
         if message.voice:
-            await self._send_voice(to, message)
-            return
+            return await self._send_voice(to, message)
         parts = split_text(message.text)
+        delivered = True
         for i, part in enumerate(parts):
             markup = keyboard(message) if i == len(parts) - 1 else None
-            await self._send_text(int(to.external_id), part, markup, to)
+            delivered = await self._send_text(int(to.external_id), part, markup, to)
+            if not delivered:
+                return False
+        if message.calendar is not None:
+            await self._send_calendar(to, message.calendar)  # a missing file is no failure
+        return delivered
 
-    async def _send_voice(self, to: ClientKey, message: Outgoing) -> None:
+    async def _send_calendar(self, to: ClientKey, event: CalendarEvent) -> bool:
+        content = ics_bytes(event)
+        bot = self.application.bot
+        return await self._call(lambda: bot.send_document(
+            int(to.external_id), document=content, filename="afspraak.ics"), to,
+            int(to.external_id))
+
+    async def _send_voice(self, to: ClientKey, message: Outgoing) -> bool:
         audio = None
         if self.speech is not None:
             audio = await asyncio.to_thread(self.speech.synthesize, message.voice,
                                             message.language)
         if audio is None:  # no voice after all: the words are better than nothing
-            await self.send(to, Outgoing(message.voice, message.buttons, message.language,
-                                         message.rtl))
-            return
+            return await self.send(to, Outgoing(message.voice, message.buttons,
+                                                message.language, message.rtl))
         bot = self.application.bot
-        await self._call(lambda: bot.send_voice(int(to.external_id), voice=audio,
-                                                filename="werkmaat.ogg"), to)
+        return await self._call(lambda: bot.send_voice(int(to.external_id), voice=audio,
+                                                       filename="werkmaat.ogg"), to,
+                                int(to.external_id))
 
     async def _send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
                          to: ClientKey | None = None, thread_id: int | None = None) -> bool:
         bot = self.application.bot
         return await self._call(lambda: bot.send_message(chat_id, text, reply_markup=markup,
-                                                         message_thread_id=thread_id), to)
+                                                         message_thread_id=thread_id), to,
+                                chat_id)
 
     async def _call(self, request: Callable[[], Awaitable[object]],
-                    to: ClientKey | None = None) -> bool:
-        """One Bot API call, retried on 429 and time-outs; a blocked bot marks the client."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+                    to: ClientKey | None = None, chat_id: int | None = None) -> bool:
+        """One Bot API call in its slot, retried on 429 and time-outs; a blocked bot marks the
+        client."""
+        for attempt in range(1, self.attempts + 1):
             try:
+                if self.pace is not None and chat_id is not None:
+                    await self.pace.wait(chat_id, self.bulk)
                 await request()
                 return True
             except RetryAfter as exc:
@@ -158,9 +189,9 @@ class TelegramChannel:
                 log.exception("Telegram refused a message")
                 return False
             except (TimedOut, NetworkError):
-                log.warning("Telegram did not answer (attempt %d of %d)", attempt, SEND_ATTEMPTS)
+                log.warning("Telegram did not answer (attempt %d of %d)", attempt, self.attempts)
                 await asyncio.sleep(min(2 ** attempt * 0.25, 8))
-        log.error("gave up sending a Telegram message after %d attempts", SEND_ATTEMPTS)
+        log.error("gave up sending a Telegram message after %d attempts", self.attempts)
         return False
 
     def _mark_unreachable(self, to: ClientKey) -> None:

@@ -136,7 +136,9 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
             return JSONResponse({"messages": [], "last": after})
         assert token is not None
         waiting = await asyncio.to_thread(outbox.waiting, token, max(after, 0))
-        messages = [asdict(WebMessage(m.text, m.language, "rtl" if m.rtl else "ltr", []))
+        messages = [asdict(WebMessage(m.text, m.language, "rtl" if m.rtl else "ltr",
+                                      [[WebButton(label, payload) for label, payload in row]
+                                       for row in m.buttons]))
                     for m in waiting]
         return JSONResponse({"messages": messages,
                              "last": waiting[-1].id if waiting else max(after, 0)})

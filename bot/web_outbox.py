@@ -20,14 +20,16 @@ class WebChatOutbox:
     def __init__(self, store: UnitOfWorkFactory) -> None:
         self.store = store
 
-    async def send(self, to: ClientKey, message: Outgoing) -> None:
+    async def send(self, to: ClientKey, message: Outgoing) -> bool:
         await asyncio.to_thread(self._keep, to.external_id, message)
+        return True
 
     def _keep(self, external_id: str, message: Outgoing) -> None:
         with self.store() as uow:
-            uow.web_outbox.add(WebMessageRecord(external_id, message.text or message.voice,
-                                                message.language, message.rtl,
-                                                datetime.now(UTC)))
+            uow.web_outbox.add(WebMessageRecord(
+                external_id, message.text or message.voice, message.language, message.rtl,
+                datetime.now(UTC), buttons=tuple(tuple((b.label, b.payload) for b in row)
+                                                 for row in message.buttons)))
             uow.commit()
 
     def waiting(self, external_id: str, after_id: int) -> list[WebMessageRecord]:

@@ -9,9 +9,10 @@ from dialogues.messages import ClientKey, CounselorAlert, Outgoing, Relay
 
 
 class Channel(Protocol):
-    """Delivers messages to a client on one channel. Failures are the adapter's to handle."""
+    """Delivers messages to a client on one channel. Failures are the adapter's to handle;
+    the answer says whether the message arrived (scheduled messages are retried if not)."""
 
-    async def send(self, to: ClientKey, message: Outgoing) -> None: ...
+    async def send(self, to: ClientKey, message: Outgoing) -> bool: ...
 
 
 class AlertSink(Protocol):
@@ -29,8 +30,9 @@ class CollectingChannel:
 
     sent: list[tuple[ClientKey, Outgoing]] = field(default_factory=list)
 
-    async def send(self, to: ClientKey, message: Outgoing) -> None:
+    async def send(self, to: ClientKey, message: Outgoing) -> bool:
         self.sent.append((to, message))
+        return True
 
     def texts(self) -> list[str]:
         return [m.text for _, m in self.sent]

@@ -90,11 +90,25 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """An appointment a channel can offer as a calendar file (an .ics on Telegram)."""
+
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    location: str = ""
+    description: str = ""
+    sequence: int = 0  # goes up when the event moves, so calendars update it
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to a client. `buttons` are rows; `rtl` tells renderers the text direction.
 
     `voice` asks the channel to send that text as a spoken voice note in `language` (for
     clients who read little); channels that cannot play sound show the text instead.
+    `calendar` comes with an appointment: channels that can send files attach it.
     """
 
     text: str
@@ -102,6 +116,7 @@ class Outgoing:
     language: str = "nl"
     rtl: bool = False
     voice: str = ""
+    calendar: CalendarEvent | None = None
 
     @property
     def flat_buttons(self) -> list[Button]:
@@ -116,6 +131,7 @@ class CounselorAlert:
     text: str
     client_id: int | None = None
     urgent: bool = False
+    actions: tuple[Button, ...] = ()  # buttons for the counselors (payloads start "desk:")
 
 
 @dataclass(frozen=True, slots=True)

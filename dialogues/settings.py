@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dialogues.office_hours import DEFAULT_HOURS
+from dialogues.reminder_times import ReminderPolicy
 
 DEFAULT_MUNICIPALITIES = ("Kortrijk", "Heule", "Bissegem", "Marke", "Aalbeke", "Rollegem",
                           "Bellegem", "Kooigem", "Menen")
@@ -22,3 +23,4 @@ class DialogueSettings:
     voice_languages: tuple[str, ...] = ()  # languages the channel can speak as voice notes
     office_hours: str = DEFAULT_HOURS  # when counselors answer; closed on Belgian holidays
     escalation_remind_minutes: int = 30  # announce an unclaimed escalation again after this
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)  # when, and never at night

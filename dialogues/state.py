@@ -18,6 +18,7 @@ class Step(StrEnum):
     CONTACT = "contact"
     HELP_WANTED = "help_wanted"
     REGISTERED = "registered"
+    APPOINTMENT_PROPOSAL = "appointment_proposal"  # which other day and time would suit?
     NOT_ELIGIBLE = "not_eligible"
     INFO_ONLY = "info_only"
     STOPPED = "stopped"
@@ -44,6 +45,7 @@ class Conversation:
     declined_languages: list[str] = field(default_factory=list)  # switch offers said no to
     spoken: dict[str, str] = field(default_factory=dict)  # recent replies a 🔊 button reads
     spoken_seq: int = 0
+    appointment_id: int = 0  # the appointment a question is about (another time for it)
 
     def remember_for_speech(self, text: str, keep: int = 5) -> str:
         """Keep a reply so its 🔊 button can read it later; returns the button's key."""
@@ -57,7 +59,8 @@ class Conversation:
     def to_data(self) -> dict[str, Any]:
         return {"resume": self.resume.value if self.resume else None, "unclear": self.unclear,
                 "answers": asdict(self.answers), "declined": list(self.declined_languages),
-                "spoken": dict(self.spoken), "spoken_seq": self.spoken_seq}
+                "spoken": dict(self.spoken), "spoken_seq": self.spoken_seq,
+                "appointment_id": self.appointment_id}
 
     @classmethod
     def from_stored(cls, step: str | None, data: dict[str, Any] | None) -> Conversation:
@@ -75,4 +78,4 @@ class Conversation:
         declined = [str(c) for c in data.get("declined") or []][:20]
         spoken = {str(k): str(v) for k, v in (data.get("spoken") or {}).items()}
         return cls(current, resume, int(data.get("unclear") or 0), answers, declined, spoken,
-                   int(data.get("spoken_seq") or 0))
+                   int(data.get("spoken_seq") or 0), int(data.get("appointment_id") or 0))

@@ -124,8 +124,8 @@ class Turn:
         self.tr = Translator(code, self.settings.timezone)
 
     def add_task(self, kind: TaskKind, summary: str,
-                 priority: TaskPriority = TaskPriority.NORMAL, case_id: int | None = None
-                 ) -> TaskRecord:
+                 priority: TaskPriority = TaskPriority.NORMAL, case_id: int | None = None,
+                 actions: Sequence[Button] = ()) -> TaskRecord:
         """Work for a counselor, stored now and announced to them once this turn commits.
 
         Without a `case_id` the task goes with the client's current case, if they have one.
@@ -137,7 +137,7 @@ class Turn:
                                              client_id=self.client.id, case_id=case_id,
                                              priority=priority))
         self.reply.alerts.append(CounselorAlert(task.id, summary, self.client.id,
-                                                priority == TaskPriority.URGENT))
+                                                priority == TaskPriority.URGENT, tuple(actions)))
         return task
 
 

@@ -6,11 +6,12 @@ import copy
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
 from storage.records import (
+    AppointmentRecord,
     AuditRecord,
     CaseRecord,
     ClientRecord,
@@ -20,6 +21,8 @@ from storage.records import (
     EscalationStatus,
     IdentityRecord,
     InteractionRecord,
+    ScheduledMessageRecord,
+    ScheduledStatus,
     StateRecord,
     TaskRecord,
     TaskStatus,
@@ -27,6 +30,7 @@ from storage.records import (
     WebMessageRecord,
 )
 from storage.repositories import (
+    AppointmentRepository,
     AuditRepository,
     CaseRepository,
     ClientRepository,
@@ -34,6 +38,7 @@ from storage.repositories import (
     CounselorRepository,
     EscalationRepository,
     InteractionRepository,
+    ScheduleRepository,
     StateRepository,
     TaskRepository,
     TopicRepository,
@@ -55,6 +60,8 @@ class _Tables:
     web_outbox: list[WebMessageRecord] = field(default_factory=list)
     audit: list[AuditRecord] = field(default_factory=list)
     counselors: dict[int, CounselorRecord] = field(default_factory=dict)
+    appointments: dict[int, AppointmentRecord] = field(default_factory=dict)
+    schedule: dict[int, ScheduledMessageRecord] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -274,6 +281,111 @@ class _Counselors:
         return [copy.copy(c) for _, c in sorted(self.t.counselors.items())]
 
 
+class _Appointments:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, appointment: AppointmentRecord) -> AppointmentRecord:
+        stored = replace(appointment, id=self.t.new_id())
+        self.t.appointments[stored.id] = stored
+        return copy.copy(stored)
+
+    def get(self, appointment_id: int) -> AppointmentRecord | None:
+        found = self.t.appointments.get(appointment_id)
+        return copy.copy(found) if found else None
+
+    def save(self, appointment: AppointmentRecord) -> None:
+        self.t.appointments[appointment.id] = copy.copy(appointment)
+
+    def for_client(self, client_id: int) -> Sequence[AppointmentRecord]:
+        return sorted((copy.copy(a) for a in self.t.appointments.values()
+                       if a.client_id == client_id), key=lambda a: (a.starts_at, a.id))
+
+    def between(self, start: datetime, end: datetime) -> Sequence[AppointmentRecord]:
+        return sorted((copy.copy(a) for a in self.t.appointments.values()
+                       if start <= a.starts_at < end), key=lambda a: (a.starts_at, a.id))
+
+
+WAITING = (ScheduledStatus.PENDING, ScheduledStatus.CLAIMED)
+
+
+class _Schedule:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, message: ScheduledMessageRecord) -> ScheduledMessageRecord:
+        for existing in self.t.schedule.values():
+            if existing.key == message.key:
+                return copy.deepcopy(existing)
+        stored = replace(message, id=self.t.new_id(), details=dict(message.details))
+        self.t.schedule[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    def get(self, message_id: int) -> ScheduledMessageRecord | None:
+        found = self.t.schedule.get(message_id)
+        return copy.deepcopy(found) if found else None
+
+    def _sorted(self, rows: list[ScheduledMessageRecord]) -> list[ScheduledMessageRecord]:
+        return [copy.deepcopy(r) for r in sorted(rows, key=lambda r: (r.due_at, r.id))]
+
+    def for_appointment(self, appointment_id: int) -> Sequence[ScheduledMessageRecord]:
+        return self._sorted([r for r in self.t.schedule.values()
+                             if r.appointment_id == appointment_id])
+
+    def for_client(self, client_id: int) -> Sequence[ScheduledMessageRecord]:
+        return self._sorted([r for r in self.t.schedule.values() if r.client_id == client_id])
+
+    def cancel_pending(self, appointment_id: int, now: datetime) -> int:
+        n = 0
+        for row in self.t.schedule.values():
+            if row.appointment_id == appointment_id and row.status in WAITING:
+                row.status, row.done_at, row.lease_owner, row.lease_until = (
+                    ScheduledStatus.CANCELLED, now, "", None)
+                n += 1
+        return n
+
+    def claim_due(self, now: datetime, owner: str, lease_seconds: float, limit: int
+                  ) -> Sequence[ScheduledMessageRecord]:
+        due = [r for r in self.t.schedule.values()
+               if (r.status == ScheduledStatus.PENDING and r.due_at <= now)
+               or (r.status == ScheduledStatus.CLAIMED and r.lease_until is not None
+                   and r.lease_until < now)]
+        taken = sorted(due, key=lambda r: (r.due_at, r.id))[:limit]
+        token = f"{owner[:60]}/{self.t.new_id()}"
+        for row in taken:
+            row.status, row.lease_owner = ScheduledStatus.CLAIMED, token
+            row.lease_until = now + timedelta(seconds=lease_seconds)
+            row.attempts += 1
+        return self._sorted(taken)
+
+    def finish(self, message_id: int, owner: str, status: ScheduledStatus, now: datetime,
+               error: str = "") -> bool:
+        row = self.t.schedule.get(message_id)
+        if row is None or row.lease_owner != owner or row.status != ScheduledStatus.CLAIMED:
+            return False
+        row.status, row.done_at, row.lease_until, row.error = status, now, None, error[:300]
+        return True
+
+    def retry_later(self, message_id: int, owner: str, due_at: datetime, error: str) -> bool:
+        row = self.t.schedule.get(message_id)
+        if row is None or row.lease_owner != owner or row.status != ScheduledStatus.CLAIMED:
+            return False
+        row.status, row.due_at, row.lease_owner, row.lease_until, row.error = (
+            ScheduledStatus.PENDING, due_at, "", None, error[:300])
+        return True
+
+    def next_due(self) -> datetime | None:
+        pending = [r.due_at for r in self.t.schedule.values()
+                   if r.status == ScheduledStatus.PENDING]
+        return min(pending) if pending else None
+
+    def counts(self) -> dict[ScheduledStatus, int]:
+        result: dict[ScheduledStatus, int] = {}
+        for row in self.t.schedule.values():
+            result[row.status] = result.get(row.status, 0) + 1
+        return result
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the tables; `commit()` publishes it, leaving discards it."""
 
@@ -288,6 +400,8 @@ class MemoryUnitOfWork:
     web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
+    appointments: AppointmentRepository
+    schedule: ScheduleRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -307,6 +421,8 @@ class MemoryUnitOfWork:
         self.web_outbox = _WebOutbox(t)
         self.audit = _Audit(t)
         self.counselors = _Counselors(t)
+        self.appointments = _Appointments(t)
+        self.schedule = _Schedule(t)
         return self
 
     def commit(self) -> None:

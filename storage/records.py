@@ -54,6 +54,10 @@ class TaskKind(StrEnum):
     CRISIS = "crisis"
     MEDIA_RECEIVED = "media_received"
     CLIENT_UNREACHABLE = "client_unreachable"  # blocked the bot: call them
+    APPOINTMENT_ANSWER = "appointment_answer"  # the client confirmed, cancelled or asked to move
+    APPOINTMENT_NO_ANSWER = "appointment_no_answer"  # no answer to the reminders by the time
+    APPOINTMENT_OUTCOME = "appointment_outcome"  # it is over: mark attended or no-show
+    MESSAGE_UNDELIVERED = "message_undelivered"  # a scheduled message could not be delivered
 
 
 class TaskPriority(StrEnum):
@@ -79,6 +83,54 @@ class EscalationStatus(StrEnum):
     OPEN = "open"
     CLAIMED = "claimed"
     RESOLVED = "resolved"
+
+
+class AppointmentKind(StrEnum):
+    INTAKE = "intake"
+    FOLLOW_UP = "follow_up"
+    TRAINING = "training"
+    JOB_INTERVIEW = "job_interview"
+    OTHER = "other"
+
+
+class AppointmentMode(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+class AppointmentStatus(StrEnum):
+    PLANNED = "planned"
+    CONFIRMED = "confirmed"
+    CANCEL_REQUESTED = "cancel_requested"
+    RESCHEDULE_REQUESTED = "reschedule_requested"  # the client asked for another time
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+    @property
+    def upcoming(self) -> bool:
+        """Still going to happen as far as the store knows: reminders apply."""
+        return self in (AppointmentStatus.PLANNED, AppointmentStatus.CONFIRMED,
+                        AppointmentStatus.CANCEL_REQUESTED,
+                        AppointmentStatus.RESCHEDULE_REQUESTED)
+
+
+class ScheduledKind(StrEnum):
+    APPOINTMENT_NOTICE = "appointment_notice"  # planned or moved: the details, at once
+    APPOINTMENT_CANCELLED = "appointment_cancelled"  # the counselor cancelled it
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    APPOINTMENT_START = "appointment_start"  # no answer by now? the counselor hears
+    APPOINTMENT_END = "appointment_end"  # over: the counselor marks attended or no-show
+
+
+class ScheduledStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"  # a dispatcher holds it until `lease_until`
+    SENT = "sent"
+    CANCELLED = "cancelled"  # its reason went away (moved, cancelled) before it was due
+    SKIPPED = "skipped"  # due, but no longer right to send (blocked bot, appointment gone)
+    FAILED = "failed"  # gave up after retries; a counselor was told
 
 
 class CounselorRole(StrEnum):
@@ -222,6 +274,7 @@ class WebMessageRecord:
     rtl: bool
     created_at: datetime
     id: int = 0
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()  # rows of (label, payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,4 +294,55 @@ class CounselorRecord:
     telegram_user_id: int | None = None
     languages: tuple[str, ...] = ()
     active: bool = True
+    id: int = 0
+
+
+@dataclass(slots=True)
+class AppointmentRecord:
+    """A meeting with a client: when and where, with whom, what for, and how it stands.
+
+    `version` goes up every time the appointment moves, so reminders planned for an older
+    time are recognised as stale even if one slipped through a cancel.
+    """
+
+    client_id: int
+    starts_at: datetime
+    created_at: datetime
+    kind: AppointmentKind = AppointmentKind.FOLLOW_UP
+    mode: AppointmentMode = AppointmentMode.IN_PERSON
+    location: str = ""
+    with_whom: str = ""
+    duration_minutes: int = 60
+    status: AppointmentStatus = AppointmentStatus.PLANNED
+    case_id: int | None = None
+    counselor_id: int | None = None
+    proposed_at: datetime | None = None  # another time the client asked for
+    answered_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+    id: int = 0
+
+
+@dataclass(slots=True)
+class ScheduledMessageRecord:
+    """Something to do at a set time, durably: the table is the truth, a clock only wakes it.
+
+    `key` is unique (an idempotency key): scheduling the same thing twice keeps one row.
+    A dispatcher claims due rows with a lease (`lease_owner`, `lease_until`); a crashed
+    dispatcher's lease runs out and another takes the row over.
+    """
+
+    key: str
+    client_id: int
+    kind: ScheduledKind
+    due_at: datetime
+    created_at: datetime
+    appointment_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    status: ScheduledStatus = ScheduledStatus.PENDING
+    attempts: int = 0
+    lease_owner: str = ""
+    lease_until: datetime | None = None
+    done_at: datetime | None = None
+    error: str = ""
     id: int = 0

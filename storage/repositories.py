@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from storage.records import (
+    AppointmentRecord,
     AuditRecord,
     CaseRecord,
     ClientRecord,
@@ -19,6 +20,8 @@ from storage.records import (
     EscalationRecord,
     IdentityRecord,
     InteractionRecord,
+    ScheduledMessageRecord,
+    ScheduledStatus,
     StateRecord,
     TaskRecord,
     TopicRecord,
@@ -97,6 +100,54 @@ class CounselorRepository(Protocol):
     def all(self) -> Sequence[CounselorRecord]: ...
 
 
+class AppointmentRepository(Protocol):
+    def add(self, appointment: AppointmentRecord) -> AppointmentRecord: ...
+    def get(self, appointment_id: int) -> AppointmentRecord | None: ...
+    def save(self, appointment: AppointmentRecord) -> None: ...
+    def for_client(self, client_id: int) -> Sequence[AppointmentRecord]: ...
+    def between(self, start: datetime, end: datetime) -> Sequence[AppointmentRecord]: ...
+
+
+class ScheduleRepository(Protocol):
+    """Durable scheduled messages. `claim_due` is the only way a dispatcher takes work."""
+
+    def add(self, message: ScheduledMessageRecord) -> ScheduledMessageRecord:
+        """Schedule once: a row with the same key is kept as it is and returned."""
+        ...
+
+    def get(self, message_id: int) -> ScheduledMessageRecord | None: ...
+    def for_appointment(self, appointment_id: int) -> Sequence[ScheduledMessageRecord]: ...
+    def for_client(self, client_id: int) -> Sequence[ScheduledMessageRecord]: ...
+
+    def cancel_pending(self, appointment_id: int, now: datetime) -> int:
+        """Cancel what is still waiting for an appointment (also rows claimed right now)."""
+        ...
+
+    def claim_due(self, now: datetime, owner: str, lease_seconds: float, limit: int
+                  ) -> Sequence[ScheduledMessageRecord]:
+        """Take up to `limit` due rows (and rows whose lease ran out) for `owner`.
+
+        Two dispatchers never hold the same row: on PostgreSQL through `FOR UPDATE SKIP LOCKED`,
+        on SQLite because writers are serialised. Commit right after claiming.
+        """
+        ...
+
+    def finish(self, message_id: int, owner: str, status: ScheduledStatus, now: datetime,
+               error: str = "") -> bool:
+        """Record the outcome, only if `owner` still holds the lease; False otherwise."""
+        ...
+
+    def retry_later(self, message_id: int, owner: str, due_at: datetime, error: str) -> bool:
+        """Give the row back, to be tried again at `due_at`."""
+        ...
+
+    def next_due(self) -> datetime | None:
+        """When the earliest pending row is due (to sleep until then)."""
+        ...
+
+    def counts(self) -> dict[ScheduledStatus, int]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: used as a context manager, it rolls back unless `commit()` was called."""
 
@@ -111,6 +162,8 @@ class UnitOfWork(Protocol):
     web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
+    appointments: AppointmentRepository
+    schedule: ScheduleRepository
 
     def commit(self) -> None: ...
     def __enter__(self) -> Self: ...

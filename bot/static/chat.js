@@ -111,8 +111,12 @@
       const res = await fetch("/chat/api/updates?after=" + after, { credentials: "same-origin" });
       const data = await res.json();
       data.messages.forEach(function (m) {
-        const entry = { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: [] };
-        transcript.push(entry); render(entry, false);
+        const entry = { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: m.buttons || [] };
+        if (entry.buttons.length) {  // a reminder's answer buttons replace older ones
+          transcript.forEach(function (t) { t.buttons = []; });
+          document.querySelectorAll(".buttons").forEach(function (b) { b.remove(); });
+        }
+        transcript.push(entry); render(entry, entry.buttons.length > 0);
       });
       if (data.messages.length) save();
       sessionStorage.setItem(LAST, String(data.last || after));

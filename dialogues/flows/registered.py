@@ -7,8 +7,9 @@ question reaches the counselor as a task, so nothing a client asks is lost.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from dialogues.flows import appointment_answers
+from dialogues.flows.appointment_answers import proposed_time
 from dialogues.flows.common import (
     HUMAN,
     menu_buttons,
@@ -21,7 +22,6 @@ from dialogues.intent_labels import INTENT_LABELS
 from dialogues.messages import Button
 from dialogues.state import Step
 from dialogues.turn import StepHandler, Turn
-from nlu.dates import parse_when
 from storage.records import EscalationReason, TaskKind
 
 SMALL_TALK = {"greet", "thanks", "goodbye", "affirm", "deny"}
@@ -101,6 +101,9 @@ def respond(turn: Turn, intent: str) -> None:
     elif intent == "change_language":
         turn.conversation.resume = Step.REGISTERED
         turn.go(Step.CHOOSE_LANGUAGE)
+    elif intent in appointment_answers.INTENTS and appointment_answers.respond_intent(turn,
+                                                                                     intent):
+        pass
     elif intent == "appointment_reschedule" and (when := proposed_time(turn)) is not None:
         pass_on_proposal(turn, when)
     elif intent in SENSITIVE:
@@ -113,16 +116,6 @@ def respond(turn: Turn, intent: str) -> None:
         tell_when_a_person_answers(turn)
     else:
         pass_on_question(turn, intent)
-
-
-def proposed_time(turn: Turn) -> datetime | None:
-    """A future moment the client named in free text ('kan het vrijdag om 10u'), if any."""
-    if not turn.text:
-        return None
-    proposal = parse_when(turn.text, turn.client.language, turn.now,
-                          ZoneInfo(turn.settings.timezone))
-    when = proposal.resolve(ZoneInfo(turn.settings.timezone)) if proposal else None
-    return when if when is not None and when > turn.now else None
 
 
 def pass_on_proposal(turn: Turn, when: datetime) -> None:

@@ -208,6 +208,7 @@ class WebOutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     rtl: Mapped[bool] = mapped_column(Boolean, default=False)
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 
@@ -219,3 +220,61 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_client_starts", "client_id", "starts_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    kind: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(10))
+    location: Mapped[str] = mapped_column(String(300), default="")
+    with_whom: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(25), index=True)
+    proposed_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ScheduledMessage(Base):
+    """Durable scheduled work; the partial index keeps the dispatcher's due-scan small."""
+
+    __tablename__ = "scheduled_messages"
+    __table_args__ = (
+        Index("ix_scheduled_messages_due", "status", "due_at"),
+        Index("ix_scheduled_messages_appointment", "appointment_id"),
+        Index("ix_scheduled_messages_client", "client_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str] = mapped_column(String(100), default="")
+    lease_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+
+
+class SendSlot(Base):
+    """Shared send pacing: for each limit (all of Telegram, one chat) the next free moment.
+
+    Seconds since the epoch as a float, so one atomic UPDATE can reserve a slot.
+    """
+
+    __tablename__ = "send_slots"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)

@@ -38,6 +38,7 @@ from storage.records import (
     WebMessageRecord,
 )
 from storage.repositories import (
+    AppointmentRepository,
     AuditRepository,
     CaseRepository,
     ClientRepository,
@@ -45,12 +46,14 @@ from storage.repositories import (
     CounselorRepository,
     EscalationRepository,
     InteractionRepository,
+    ScheduleRepository,
     StateRepository,
     TaskRepository,
     TopicRepository,
     WebOutboxRepository,
 )
 from storage.sql import models as m
+from storage.sql.scheduling import SqlAppointments, SqlSchedule
 
 
 def _client(row: m.Client) -> ClientRecord:
@@ -353,6 +356,7 @@ class SqlWebOutbox:
     def add(self, message: WebMessageRecord) -> WebMessageRecord:
         row = m.WebOutboxMessage(external_id=message.external_id, text=message.text,
                                  language=message.language, rtl=message.rtl,
+                                 buttons=[[list(b) for b in row] for row in message.buttons],
                                  created_at=message.created_at)
         self._s.add(row)
         self._s.flush()
@@ -364,7 +368,9 @@ class SqlWebOutbox:
                                .where(m.WebOutboxMessage.external_id == external_id,
                                       m.WebOutboxMessage.id > after_id)
                                .order_by(m.WebOutboxMessage.id).limit(limit))
-        return [WebMessageRecord(r.external_id, r.text, r.language, r.rtl, r.created_at, r.id)
+        return [WebMessageRecord(r.external_id, r.text, r.language, r.rtl, r.created_at, r.id,
+                                 tuple(tuple((str(b[0]), str(b[1])) for b in row)
+                                       for row in r.buttons or ()))
                 for r in rows]
 
     def latest_id(self, external_id: str) -> int:
@@ -424,6 +430,8 @@ class SqlUnitOfWork:
     web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
+    appointments: AppointmentRepository
+    schedule: ScheduleRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -442,6 +450,8 @@ class SqlUnitOfWork:
         self.web_outbox = SqlWebOutbox(s)
         self.audit = SqlAudit(s)
         self.counselors = SqlCounselors(s)
+        self.appointments = SqlAppointments(s)
+        self.schedule = SqlSchedule(s)
         return self
 
     def commit(self) -> None:

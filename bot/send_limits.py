@@ -1,0 +1,44 @@
+"""Telegram's flood limits, kept by every process that sends for the bot, together.
+
+About 30 messages a second in all, one a second into one private chat (short bursts are
+tolerated for a live conversation, never for bulk reminders), 20 a minute into one group.
+python-telegram-bot's AIORateLimiter counts inside one process only and leaves the per-chat
+limit alone; here each send books a slot in a shared book (`storage.send_slots`): in PostgreSQL
+when several processes share the database, in memory otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from storage.send_slots import Limit, SendSlots
+
+GLOBAL_PER_SECOND = 29.0  # a hair under Telegram's 30, so clock jitter never makes it 31
+PRIVATE_INTERVAL = 1.0
+GROUP_INTERVAL = 3.0  # 20 a minute
+LIVE_BURST = 3  # a reply of up to three messages goes at once
+
+
+@dataclass(frozen=True)
+class TelegramPace:
+    slots: SendSlots
+    per_second: float = GLOBAL_PER_SECOND
+    scope: str = "telegram"  # one book per bot
+
+    def limits(self, chat_id: int, bulk: bool) -> list[Limit]:
+        group = chat_id < 0
+        chat = Limit(f"{self.scope}:chat:{chat_id}",
+                     GROUP_INTERVAL if group else PRIVATE_INTERVAL,
+                     1 if bulk or group else LIVE_BURST)
+        return [Limit(f"{self.scope}:all", 1.0 / self.per_second), chat]
+
+    async def wait(self, chat_id: int, bulk: bool = False) -> float:
+        """Book the next moment this message may go, and sleep until then; returns the wait."""
+        now = time.time()
+        moment = await asyncio.to_thread(self.slots.reserve, self.limits(chat_id, bulk), now)
+        delay = moment - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return max(delay, 0.0)
