@@ -27,6 +27,15 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(i18n_app, name="i18n")
 
 
+def _register_appointments() -> None:
+    from bot.cli_appointments import appointment_app
+
+    app.add_typer(appointment_app, name="appointment")
+
+
+_register_appointments()
+
+
 def _settings() -> Settings:
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(),
@@ -36,12 +45,18 @@ def _settings() -> Settings:
 
 
 @app.command()
-def run() -> None:
-    """Run the web chat, the counselor page and (with a token) the Telegram bot."""
-    from bot.runtime import serve
+def run(role: Annotated[str, typer.Option(
+        help="all: everything in one process; dispatcher: only send scheduled messages "
+             "(run several on PostgreSQL)")] = "all") -> None:
+    """Run the web chat, the counselor page, the dispatcher and (with a token) the bot."""
+    from bot.runtime import Role, serve
 
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}: all or dispatcher") from None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(_settings()))
+        asyncio.run(serve(_settings(), chosen))
 
 
 @app.command()

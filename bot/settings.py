@@ -12,6 +12,13 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dialogues.office_hours import DEFAULT_HOURS, parse_hours
+from dialogues.reminder_times import (
+    DEFAULT_QUIET_HOURS,
+    DEFAULT_REMINDERS,
+    ReminderPolicy,
+    parse_offsets,
+    parse_quiet_hours,
+)
 from dialogues.settings import DEFAULT_MUNICIPALITIES, DialogueSettings
 
 
@@ -48,6 +55,15 @@ class Settings(BaseSettings):
     # Minutes an escalation may wait unclaimed before it is announced again (urgent ones: a
     # fifth of that); from the second reminder on, coordinators are told too.
     escalation_remind_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Reminders before an appointment, e.g. "24h,2h" or "2d,3h,30m".
+    reminders: str = DEFAULT_REMINDERS
+    # No scheduled messages to clients in these local hours ("off" for none); a reminder that
+    # would fall inside goes earlier, never after the appointment.
+    quiet_hours: str = DEFAULT_QUIET_HOURS
+    # Seconds between the dispatcher's looks at the scheduled-message table.
+    dispatch_interval: float = Field(default=2.0, gt=0, le=300)
+    # Messages a second to Telegram for all processes together (Telegram allows about 30).
+    telegram_messages_per_second: float = Field(default=29.0, gt=0, le=30)
     # Which NLU answers free text: "embedded" (in-process, the default) or "rasa".
     nlu_backend: str = "embedded"
     # The Rasa NLU server (scripts/rasa-serve), used by the "rasa" backend.
@@ -78,13 +94,28 @@ class Settings(BaseSettings):
         parse_hours(value)
         return value
 
+    @field_validator("reminders")
+    @classmethod
+    def _valid_reminders(cls, value: str) -> str:
+        parse_offsets(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
     @cached_property
     def dialogue(self) -> DialogueSettings:
         return DialogueSettings(programme_name=self.programme_name,
                                 municipalities=self.municipalities,
                                 response_working_days=self.response_working_days,
                                 timezone=self.timezone, office_hours=self.office_hours,
-                                escalation_remind_minutes=self.escalation_remind_minutes)
+                                escalation_remind_minutes=self.escalation_remind_minutes,
+                                reminders=ReminderPolicy(parse_offsets(self.reminders),
+                                                         parse_quiet_hours(self.quiet_hours),
+                                                         self.timezone))
 
     @property
     def telegram_enabled(self) -> bool:

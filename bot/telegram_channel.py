@@ -215,13 +215,13 @@ class TelegramChannel:
             uow.commit()
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings, polling: bool = True) -> Application:
     assert settings.telegram_token is not None
     builder = ApplicationBuilder().token(settings.telegram_token.get_secret_value())
     if settings.telegram_base_url:
         base = settings.telegram_base_url
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
-    if settings.webhook_url:
+    if settings.webhook_url or not polling:
         builder = builder.updater(None)
     return builder.concurrent_updates(True).build()
 

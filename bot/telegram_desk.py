@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -20,10 +21,13 @@ from telegram.error import BadRequest
 
 from bot.telegram_channel import TelegramChannel
 from dialogues import ChannelName, ClientKey, CounselorAlert, Outgoing
+from dialogues.appointment_commands import COMMANDS, AppointmentCommands
+from dialogues.appointments import Actor, BookOutcome, next_appointment
 from dialogues.channel import Channel
 from dialogues.counselor_desk import CounselorDesk, DeskOutcome
 from dialogues.i18n import N_, Translator
-from dialogues.messages import Relay
+from dialogues.messages import Button, Relay
+from dialogues.scheduled_messages import DESK_APPOINTMENT
 from storage.records import EscalationStatus, TopicRecord
 from storage.repositories import UnitOfWorkFactory
 
@@ -57,7 +61,9 @@ class GroupPace:
 class TelegramCounselorDesk:
     def __init__(self, channel: TelegramChannel, desk: CounselorDesk, store: UnitOfWorkFactory,
                  chat_id: int, staff: Translator,
-                 other_channels: dict[ChannelName, Channel] | None = None) -> None:
+                 other_channels: dict[ChannelName, Channel] | None = None,
+                 appointments: AppointmentCommands | None = None,
+                 wake: Callable[[], None] | None = None) -> None:
         self.channel = channel
         self.bot = channel.application.bot
         self.desk = desk
@@ -66,6 +72,8 @@ class TelegramCounselorDesk:
         self.staff = staff
         self.other_channels = other_channels or {}
         self.pace = GroupPace()
+        self.appointments = appointments
+        self.wake = wake  # the dispatcher's clock: a new notice goes at once
         self._topic_locks: dict[int, asyncio.Lock] = {}
 
     # ---- the bot to the counselors ----------------------------------------------------------
@@ -78,6 +86,8 @@ class TelegramCounselorDesk:
             escalation = await asyncio.to_thread(self._active_escalation, alert.client_id)
             if escalation is not None:
                 markup = self._buttons(escalation[0], alert.client_id, escalation[1])
+            if alert.actions:
+                markup = _with_actions(markup, alert.actions)
             posted = await self._post_in_topic(alert.client_id, text, markup)
         else:
             posted = await self._post(text, markup, None)
@@ -155,6 +165,11 @@ class TelegramCounselorDesk:
                 client_id = _int(data.removeprefix(HAND_BACK))
                 outcome = await asyncio.to_thread(self.desk.hand_back, client_id,
                                                   query.from_user.id)
+            elif data.startswith(DESK_APPOINTMENT):
+                thread = (query.message.message_thread_id
+                          if isinstance(query.message, Message) else None)
+                await self._appointment_button(data, query.from_user.id, thread)
+                return
             else:
                 return
             await self._after(outcome, query.message.message_thread_id
@@ -166,6 +181,11 @@ class TelegramCounselorDesk:
             return
         topic = await asyncio.to_thread(self._topic_by_thread, message.message_thread_id)
         if topic is None:
+            return
+        command = _command(message.text or "")
+        if command is not None:
+            await self._appointment_command(topic.client_id, message.from_user.id, *command,
+                                            message.message_thread_id)
             return
         text = message.text or message.caption or ""
         media = message.text is None
@@ -179,6 +199,57 @@ class TelegramCounselorDesk:
         if media:
             await self._copy_to_client(outcome, message)
         await self._after(outcome, message.message_thread_id)
+
+    async def _appointment_command(self, client_id: int, user_id: int, name: str, args: str,
+                                   thread: int) -> None:
+        """/afspraak, /verplaats, /annuleer, /aanwezig, /afwezig, /afspraken in a topic."""
+        if self.appointments is None:
+            return
+        actor = await self._actor(user_id, f"appointment.{name}", f"client:{client_id}")
+        if actor is None:
+            await self._post(self.staff.gettext(N_("Alleen geregistreerde begeleiders kunnen "
+                                                   "dit.")), None, thread)
+            return
+        appointments = self.appointments
+        outcome = await asyncio.to_thread(appointments.handle, client_id, actor, name, args)
+        await self._after_booking(outcome, thread)
+
+    async def _appointment_button(self, data: str, user_id: int, thread: int | None) -> None:
+        """desk:appt:<accept|attended|noshow>:<id>:<version> under a task in a topic."""
+        if self.appointments is None:
+            return
+        parts = data.removeprefix(DESK_APPOINTMENT).split(":")
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            return
+        action, appointment_id, version = parts[0], int(parts[1]), int(parts[2])
+        actor = await self._actor(user_id, f"appointment.{action}",
+                                  f"appointment:{appointment_id}")
+        if actor is None:
+            await self._post(self.staff.gettext(N_("Alleen geregistreerde begeleiders kunnen "
+                                                   "dit.")), None, thread)
+            return
+        book = self.appointments.book
+        if action == "accept":
+            outcome = await asyncio.to_thread(book.accept_proposal, appointment_id, version,
+                                              actor)
+        elif action in ("attended", "noshow"):
+            outcome = await asyncio.to_thread(book.mark, appointment_id, action == "attended",
+                                              actor)
+        else:
+            return
+        await self._after_booking(outcome, thread)
+
+    async def _after_booking(self, outcome: BookOutcome, thread: int | None) -> None:
+        if outcome.scheduled and self.wake is not None:
+            self.wake()
+        await self._post(outcome.note, None, thread)
+
+    async def _actor(self, user_id: int, action: str, subject: str) -> Actor | None:
+        counselor = await asyncio.to_thread(self.desk.authorise, user_id, action, subject)
+        if counselor is None:
+            return None
+        return Actor(f"counselor:{counselor.id}", counselor.name.split()[0]
+                     if counselor.name.strip() else counselor.name, counselor.id)
 
     async def _after(self, outcome: DeskOutcome, thread: int | None) -> None:
         for key, out in outcome.to_client:
@@ -297,6 +368,7 @@ class TelegramCounselorDesk:
             case = uow.cases.current_for(client_id)
             counselor = next((c for c in uow.counselors.all()
                               if case and c.id == case.counselor_id), None)
+            upcoming = next_appointment(uow, client_id, datetime.now(UTC))
         assert client is not None
         name = client.first_name or f"#{client.id}"
         reference = case.reference if case else staff.gettext(N_("geen dossier"))
@@ -306,7 +378,7 @@ class TelegramCounselorDesk:
             "Begeleider: {counselor}\nVolgende afspraak: {appointment}")),
             case=reference, name=name, language=client.language,
             consent=client.consent.value, counselor=counselor.name if counselor else "—",
-            appointment="—")
+            appointment=staff.datetime(upcoming.starts_at) if upcoming else "—")
         return title, header
 
 
@@ -315,6 +387,24 @@ async def _answer(query: object) -> None:
         await query.answer()  # type: ignore[attr-defined]
     except Exception:
         log.debug("callback answer failed", exc_info=True)
+
+
+def _with_actions(markup: InlineKeyboardMarkup | None,
+                  actions: tuple[Button, ...]) -> InlineKeyboardMarkup:
+    rows = [list(row) for row in markup.inline_keyboard] if markup else []
+    rows.insert(0, [InlineKeyboardButton(b.label, callback_data=b.payload[:64])
+                    for b in actions])
+    return InlineKeyboardMarkup(rows)
+
+
+def _command(text: str) -> tuple[str, str] | None:
+    """('afspraak', 'vrijdag 10:00 …') for a counselor's planning command, else None."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return None
+    head, _, args = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return (name, args.strip()) if name in COMMANDS else None
 
 
 def _int(text: str) -> int:

@@ -183,6 +183,14 @@ class CounselorDesk:
             uow.commit()
         return reminders
 
+    def authorise(self, telegram_user_id: int, action: str, subject: str
+                  ) -> CounselorRecord | None:
+        """The registered, active counselor behind a Telegram account, or None; audited."""
+        with self.store() as uow:
+            counselor = self._authorised(uow, telegram_user_id, action, subject)
+            uow.commit()
+        return counselor
+
     # ---- helpers ----------------------------------------------------------------------------
 
     def _authorised(self, uow: UnitOfWork, telegram_user_id: int, action: str,

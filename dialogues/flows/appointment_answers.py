@@ -8,7 +8,7 @@ answered with the appointment as it stands now.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from dialogues.appointments import KIND_NAMES, next_appointment
@@ -120,7 +120,7 @@ def answer_proposal(turn: Turn) -> None:
         turn.conversation.step = Step.REGISTERED
         turn.say(_("Goed. Je begeleider stelt een nieuw moment voor."), menu_buttons(turn))
         return
-    when = proposed_time(turn)
+    when = proposed_time(turn, appointment)
     if when is None:
         turn.conversation.unclear += 1
         if turn.conversation.unclear >= 2:
@@ -158,14 +158,34 @@ def propose(turn: Turn, appointment: AppointmentRecord, when: datetime) -> None:
              menu_buttons(turn))
 
 
-def proposed_time(turn: Turn) -> datetime | None:
-    """A future moment the client named in free text ('kan het vrijdag om 10u'), if any."""
+def proposed_time(turn: Turn, appointment: AppointmentRecord | None = None) -> datetime | None:
+    """A future moment the client named in free text ('kan het vrijdag om 10u'), if any.
+
+    About an appointment, half a moment is enough: a day alone ("kan het donderdag?") keeps
+    the appointment's hour, an hour alone ("om 14u") keeps its day; the counselor decides.
+    """
     if not turn.text:
         return None
     tz = ZoneInfo(turn.settings.timezone)
     proposal = parse_when(turn.text, turn.client.language, turn.now, tz)
-    when = proposal.resolve(tz) if proposal else None
-    return when if when is not None and when > turn.now else None
+    if proposal is None:
+        return None
+    when = proposal.resolve(tz)
+    if when is None and appointment is not None:
+        current = appointment.starts_at.astimezone(tz)
+        if proposal.date is not None:
+            when = _wall(datetime.combine(proposal.date, current.time()), tz)
+        elif proposal.time is not None:
+            when = _wall(datetime.combine(current.date(), proposal.time), tz)
+    if when is None or when <= turn.now:
+        return None
+    if appointment is not None and when == appointment.starts_at:
+        return None
+    return when
+
+
+def _wall(naive: datetime, tz: ZoneInfo) -> datetime:
+    return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
 def respond_intent(turn: Turn, intent: str) -> bool:
@@ -187,13 +207,13 @@ def respond_intent(turn: Turn, intent: str) -> bool:
     elif intent == "appointment_confirm":
         confirm(turn, appointment)
     elif intent == "appointment_cancel":
-        when = proposed_time(turn)
+        when = proposed_time(turn)  # only a whole new moment: "morgen niet, wel vrijdag om 10"
         if when is not None and when.date() != appointment.starts_at.date():
             propose(turn, appointment, when)  # "not tomorrow, but Friday at 10"
         else:
             cannot_come(turn, appointment)
     else:
-        when = proposed_time(turn)
+        when = proposed_time(turn, appointment)
         if when is not None:
             propose(turn, appointment, when)
         else:

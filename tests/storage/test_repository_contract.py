@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,28 +26,10 @@ from storage import (
     TaskPriority,
     TaskRecord,
     TopicRecord,
-    UnitOfWorkFactory,
     WebMessageRecord,
 )
-from storage.memory import MemoryStore
-from storage.sql import Database
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request, tmp_path) -> Iterator[UnitOfWorkFactory]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'werkmaat.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def test_clients_are_found_by_channel_identity(store):
