@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 5
+BULK_MAX_PAUSE = 10.0  # a scheduled message never waits longer inside one lease
 COMMANDS = (
     ("start", N_("Beginnen of opnieuw beginnen")),
     ("language", N_("Een andere taal kiezen")),
@@ -179,6 +180,8 @@ class TelegramChannel:
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
                 log.warning("Telegram asked to wait %.1f s (429)", seconds)
+                if self.bulk and seconds > BULK_MAX_PAUSE:
+                    return False  # the dispatcher tries again later, within its lease
                 await asyncio.sleep(seconds)
             except Forbidden:
                 log.warning("a Telegram client blocked the bot; marked unreachable")

@@ -81,3 +81,45 @@ def test_console_chat_walks_first_contact_with_numbered_buttons(env):
     out = result.stdout
     assert "[1] Nederlands" in out and "[9] Menen" in out
     assert "Dag Noor!" in out and "Je bent ingeschreven" in out and "WM-00001" in out
+
+
+def test_appointment_add_move_cancel_from_the_cli(env):
+    from datetime import UTC, datetime
+
+    from storage import CaseRecord, ConsentState
+    from storage.records import ScheduledKind, ScheduledStatus
+    from storage.sql import Database
+
+    assert werkmaat("db", "upgrade", env=env).returncode == 0
+    database = Database(env["WERKMAAT_DATABASE_URL"])
+    with database() as uow:
+        client = uow.clients.add("telegram", "5150", "uk", datetime.now(UTC))
+        client.consent, client.first_name = ConsentState.GRANTED, "Olena"
+        uow.clients.save(client)
+        case = uow.cases.add(CaseRecord(client_id=client.id, opened_at=datetime.now(UTC)))
+        uow.commit()
+    added = werkmaat("appointment", "add", case.reference, "--when", "over 3 dagen om 10u",
+                     "--where", "Stadskantoor", "--kind", "intake", env=env)
+    assert added.returncode == 1 and "geen dag en uur" in added.stderr  # not a day it reads
+    added = werkmaat("appointment", "add", case.reference, "--when", "volgende week dinsdag "
+                     "om 10u", "--where", "Stadskantoor", "--kind", "intake", env=env)
+    assert added.returncode == 0, added.stderr
+    assert "Afspraak gepland" in added.stdout and "appointment 1 (version 1" in added.stdout
+    listed = werkmaat("appointment", "list", case.reference, env=env)
+    assert "intakegesprek · Stadskantoor · gepland" in listed.stdout
+    moved = werkmaat("appointment", "move", "1", "--when", "volgende week woensdag om 14u",
+                     env=env)
+    assert moved.returncode == 0 and "version 2" in moved.stdout, moved.stderr
+    cancelled = werkmaat("appointment", "cancel", "1", env=env)
+    assert cancelled.returncode == 0 and "geannuleerd" in cancelled.stdout
+    again = werkmaat("appointment", "cancel", "1", env=env)
+    assert again.returncode == 1 and "bestaat niet of is al voorbij" in again.stderr
+    unknown = werkmaat("appointment", "add", "WM-00999", "--when", "morgen om 10u", env=env)
+    assert unknown.returncode != 0 and "no case WM-00999" in unknown.stderr
+    with database() as uow:
+        rows = uow.schedule.for_client(client.id)
+        assert {(r.kind, r.status) for r in rows if r.status != ScheduledStatus.CANCELLED} == {
+            (ScheduledKind.APPOINTMENT_CANCELLED, ScheduledStatus.PENDING)}
+        assert [a.action for a in uow.audit.recent()][:3] == [
+            "appointment.cancel", "appointment.move", "appointment.plan"]
+    database.dispose()
