@@ -77,6 +77,8 @@ async def start_telegram(settings: Settings, database: Database, werkmaat: Werkm
     from dialogues.appointments import AppointmentBook
     from dialogues.counselor_desk import CounselorDesk
     from dialogues.i18n import Translator
+    from dialogues.nazorg import Aftercare
+    from dialogues.nazorg_commands import AftercareCommands
 
     application = build_application(settings, polling=updates)
     channel = TelegramChannel(application, database, werkmaat.speech if werkmaat else None,
@@ -85,10 +87,11 @@ async def start_telegram(settings: Settings, database: Database, werkmaat: Werkm
     dialogue = settings.dialogue
     if settings.counselor_chat_id is not None:
         commands = AppointmentCommands(AppointmentBook(database, dialogue, utcnow), utcnow)
+        aftercare = AftercareCommands(Aftercare(database, dialogue, utcnow), utcnow)
         desk = TelegramCounselorDesk(
             channel, CounselorDesk(database, dialogue, utcnow), database,
             settings.counselor_chat_id, Translator(dialogue.staff_language, dialogue.timezone),
-            {ChannelName.WEB: WebChatOutbox(database)}, commands)
+            {ChannelName.WEB: WebChatOutbox(database)}, commands, aftercare=aftercare)
     await application.initialize()
     stack.push_async_callback(application.shutdown)
     if not updates:

@@ -21,12 +21,14 @@ from telegram.error import BadRequest
 
 from bot.telegram_channel import TelegramChannel
 from dialogues import ChannelName, ClientKey, CounselorAlert, Outgoing
-from dialogues.appointment_commands import COMMANDS, AppointmentCommands
+from dialogues.appointment_commands import AppointmentCommands
 from dialogues.appointments import Actor, BookOutcome, next_appointment
 from dialogues.channel import Channel
 from dialogues.counselor_desk import CounselorDesk, DeskOutcome
 from dialogues.i18n import N_, Translator
 from dialogues.messages import Button, Relay
+from dialogues.nazorg import AftercareOutcome
+from dialogues.nazorg_commands import AftercareCommands
 from dialogues.scheduled_messages import DESK_APPOINTMENT
 from storage.records import EscalationStatus, TopicRecord
 from storage.repositories import UnitOfWorkFactory
@@ -63,7 +65,8 @@ class TelegramCounselorDesk:
                  chat_id: int, staff: Translator,
                  other_channels: dict[ChannelName, Channel] | None = None,
                  appointments: AppointmentCommands | None = None,
-                 wake: Callable[[], None] | None = None) -> None:
+                 wake: Callable[[], None] | None = None,
+                 aftercare: AftercareCommands | None = None) -> None:
         self.channel = channel
         self.bot = channel.application.bot
         self.desk = desk
@@ -73,6 +76,7 @@ class TelegramCounselorDesk:
         self.other_channels = other_channels or {}
         self.pace = GroupPace()
         self.appointments = appointments
+        self.aftercare = aftercare
         self.wake = wake  # the dispatcher's clock: a new notice goes at once
         self._topic_locks: dict[int, asyncio.Lock] = {}
 
@@ -182,7 +186,7 @@ class TelegramCounselorDesk:
         topic = await asyncio.to_thread(self._topic_by_thread, message.message_thread_id)
         if topic is None:
             return
-        command = _command(message.text or "")
+        command = _command(message.text or "", self._command_names())
         if command is not None:
             await self._appointment_command(topic.client_id, message.from_user.id, *command,
                                             message.message_thread_id)
@@ -202,16 +206,23 @@ class TelegramCounselorDesk:
 
     async def _appointment_command(self, client_id: int, user_id: int, name: str, args: str,
                                    thread: int) -> None:
-        """/afspraak, /verplaats, /annuleer, /aanwezig, /afwezig, /afspraken in a topic."""
-        if self.appointments is None:
+        """/afspraak, /verplaats, /annuleer, /aanwezig, /afwezig, /afspraken, /werk,
+        /afsluiten, /heropen, /nazorg in a topic."""
+        handler: AppointmentCommands | AftercareCommands | None = (
+            self.aftercare if self.aftercare is not None and name in self.aftercare.names
+            else self.appointments)
+        if handler is None:
             return
         actor = await self._actor(user_id, f"appointment.{name}", f"client:{client_id}")
         if actor is None:
             await self._post(self.staff.gettext(N_("Alleen geregistreerde begeleiders kunnen "
                                                    "dit.")), None, thread)
             return
-        appointments = self.appointments
-        outcome = await asyncio.to_thread(appointments.handle, client_id, actor, name, args)
+        outcome: BookOutcome | AftercareOutcome
+        if isinstance(handler, AftercareCommands):
+            outcome = await asyncio.to_thread(handler.handle, client_id, actor, name, args)
+        else:
+            outcome = await asyncio.to_thread(handler.handle, client_id, actor, name, args)
         await self._after_booking(outcome, thread)
 
     async def _appointment_button(self, data: str, user_id: int, thread: int | None) -> None:
@@ -239,7 +250,12 @@ class TelegramCounselorDesk:
             return
         await self._after_booking(outcome, thread)
 
-    async def _after_booking(self, outcome: BookOutcome, thread: int | None) -> None:
+    def _command_names(self) -> tuple[str, ...]:
+        return ((self.appointments.names if self.appointments else ())
+                + (self.aftercare.names if self.aftercare else ()))
+
+    async def _after_booking(self, outcome: BookOutcome | AftercareOutcome,
+                             thread: int | None) -> None:
         if outcome.scheduled and self.wake is not None:
             self.wake()
         await self._post(outcome.note, None, thread)
@@ -397,14 +413,14 @@ def _with_actions(markup: InlineKeyboardMarkup | None,
     return InlineKeyboardMarkup(rows)
 
 
-def _command(text: str) -> tuple[str, str] | None:
-    """('afspraak', 'vrijdag 10:00 …') for a counselor's planning command, else None."""
+def _command(text: str, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """('afspraak', 'vrijdag 10:00 …') for a counselor's command, else None."""
     stripped = text.strip()
     if not stripped.startswith("/"):
         return None
     head, _, args = stripped[1:].partition(" ")
     name = head.split("@", 1)[0].lower()
-    return (name, args.strip()) if name in COMMANDS else None
+    return (name, args.strip()) if name in names else None
 
 
 def _int(text: str) -> int:

@@ -73,6 +73,8 @@ def parse_details(args: str, now: datetime, tz: ZoneInfo, staff: Translator) -> 
 
 
 class AppointmentCommands:
+    names = COMMANDS
+
     def __init__(self, book: AppointmentBook, clock: Callable[[], datetime]) -> None:
         self.book = book
         self.clock = clock

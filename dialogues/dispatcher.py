@@ -186,6 +186,9 @@ class Dispatcher:
                 return None
             for task, actions in zip(rendered.tasks, rendered.actions, strict=True):
                 alerts.append(alert_for(uow.tasks.add(task), actions))
+            if status == ScheduledStatus.SENT:
+                for effect in rendered.effects:
+                    effect(uow, now)
             client = uow.clients.get(row.client_id)
             if (status == ScheduledStatus.SENT and rendered.to is not None
                     and client is not None and client.consent == ConsentState.GRANTED):

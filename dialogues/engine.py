@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from dialogues.channel import AlertSink, Channel
-from dialogues.flows import appointment_answers, first_contact, registered
+from dialogues.flows import appointment_answers, first_contact, nazorg_answers, registered
 from dialogues.flows.common import (
     HELP,
     HUMAN,
@@ -49,6 +49,7 @@ SPEAK = "speak:"
 SWITCH = "switch:"
 STAY = "stay:"
 APPOINTMENT_BUTTONS = "appt"  # under notices and reminders: valid in any step
+NAZORG_BUTTONS = "nz:"  # under after-care check-ins: valid in any step
 SWITCH_CONFIDENCE = 0.8
 SWITCH_MIN_WORDS = 3
 MEDIA_NAMES = {InputKind.VOICE: N_("een spraakbericht"), InputKind.AUDIO: N_("een geluidsbestand"),
@@ -68,7 +69,8 @@ class Engine:
         self.clock = clock
         self.handlers: dict[Step, StepHandler] = {**first_contact.HANDLERS,
                                                   **registered.HANDLERS,
-                                                  **appointment_answers.HANDLERS}
+                                                  **appointment_answers.HANDLERS,
+                                                  **nazorg_answers.HANDLERS}
         self._locks = KeyedLocks()
 
     async def receive(self, incoming: Incoming, channel: Channel,
@@ -167,6 +169,8 @@ class Engine:
             self._speak(turn)
         elif incoming.payload.startswith(APPOINTMENT_BUTTONS):
             appointment_answers.answer_button(turn)
+        elif incoming.payload.startswith(NAZORG_BUTTONS):
+            nazorg_answers.answer_button(turn)
         elif incoming.kind == InputKind.BUTTON and (
                 not incoming.payload.startswith(self.handlers[turn.step].accepts or ("\0",))):
             _ = turn.tr.gettext

@@ -7,6 +7,7 @@ the bot gets nothing, and the words are in the client's language of today.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -50,6 +51,8 @@ class Rendered:
     tasks: list[TaskRecord] = field(default_factory=list)
     actions: list[tuple[Button, ...]] = field(default_factory=list)  # per task
     skip: str = ""
+    effects: list[Callable[[UnitOfWork, datetime], None]] = field(default_factory=list)
+    # ^ what else to record when it was sent (a check-in sent; a job paused after silence)
 
 
 def answer_buttons(tr: Translator, appointment: AppointmentRecord) -> tuple[tuple[Button, ...],
@@ -94,9 +97,13 @@ def client_address(uow: UnitOfWork, client: ClientRecord) -> ClientKey | None:
 def render(uow: UnitOfWork, row: ScheduledMessageRecord, settings: DialogueSettings,
            now: datetime) -> Rendered:
     client = uow.clients.get(row.client_id)
-    appointment = uow.appointments.get(row.appointment_id) if row.appointment_id else None
     if client is None:
         return Rendered(skip="client gone")
+    if row.kind in (ScheduledKind.NAZORG_CHECKIN, ScheduledKind.NAZORG_SILENCE):
+        from dialogues.nazorg_messages import render_nazorg
+
+        return render_nazorg(uow, row, client, settings, now)
+    appointment = uow.appointments.get(row.appointment_id) if row.appointment_id else None
     if appointment is None:
         return Rendered(skip="appointment gone")
     if row.kind in TO_CLIENT:
@@ -124,15 +131,20 @@ def render(uow: UnitOfWork, row: ScheduledMessageRecord, settings: DialogueSetti
                     actions=[actions])
 
 
+def reachable(uow: UnitOfWork, client: ClientRecord) -> ClientKey | str:
+    """Where to send a client a message we start, or why not."""
+    if not client.reachable:
+        return "client blocked the bot"
+    if client.consent != ConsentState.GRANTED:
+        return "no consent"
+    return client_address(uow, client) or "no channel to reach the client"
+
+
 def _to_client(uow: UnitOfWork, row: ScheduledMessageRecord, client: ClientRecord,
                appointment: AppointmentRecord, settings: DialogueSettings) -> Rendered:
-    if not client.reachable:
-        return Rendered(skip="client blocked the bot")
-    if client.consent != ConsentState.GRANTED:
-        return Rendered(skip="no consent")
-    address = client_address(uow, client)
-    if address is None:
-        return Rendered(skip="no channel to reach the client")
+    address = reachable(uow, client)
+    if isinstance(address, str):
+        return Rendered(skip=address)
     tr = Translator(client.language, settings.timezone)
     _ = tr.gettext
     kind = _(KIND_NAMES[appointment.kind])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dialogues.office_hours import DEFAULT_HOURS
@@ -24,3 +25,5 @@ class DialogueSettings:
     office_hours: str = DEFAULT_HOURS  # when counselors answer; closed on Belgian holidays
     escalation_remind_minutes: int = 30  # announce an unclaimed escalation again after this
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)  # when, and never at night
+    # after-care check-in days per contract type ("interim" → (2, 7, …)); unnamed: defaults
+    nazorg_schedule: Mapping[str, tuple[int, ...]] = field(default_factory=dict)

@@ -19,6 +19,8 @@ class Step(StrEnum):
     HELP_WANTED = "help_wanted"
     REGISTERED = "registered"
     APPOINTMENT_PROPOSAL = "appointment_proposal"  # which other day and time would suit?
+    NAZORG_PROBLEM = "nazorg_problem"  # trouble at work: what kind?
+    NAZORG_NOTE = "nazorg_note"  # a few words for the counselor (optional)
     NOT_ELIGIBLE = "not_eligible"
     INFO_ONLY = "info_only"
     STOPPED = "stopped"
@@ -46,6 +48,9 @@ class Conversation:
     spoken: dict[str, str] = field(default_factory=dict)  # recent replies a 🔊 button reads
     spoken_seq: int = 0
     appointment_id: int = 0  # the appointment a question is about (another time for it)
+    job_id: int = 0  # after-care: the job and check-in being answered, the trouble named
+    checkin: int = 0
+    problem: str = ""
 
     def remember_for_speech(self, text: str, keep: int = 5) -> str:
         """Keep a reply so its 🔊 button can read it later; returns the button's key."""
@@ -60,7 +65,8 @@ class Conversation:
         return {"resume": self.resume.value if self.resume else None, "unclear": self.unclear,
                 "answers": asdict(self.answers), "declined": list(self.declined_languages),
                 "spoken": dict(self.spoken), "spoken_seq": self.spoken_seq,
-                "appointment_id": self.appointment_id}
+                "appointment_id": self.appointment_id, "job_id": self.job_id,
+                "checkin": self.checkin, "problem": self.problem}
 
     @classmethod
     def from_stored(cls, step: str | None, data: dict[str, Any] | None) -> Conversation:
@@ -78,4 +84,6 @@ class Conversation:
         declined = [str(c) for c in data.get("declined") or []][:20]
         spoken = {str(k): str(v) for k, v in (data.get("spoken") or {}).items()}
         return cls(current, resume, int(data.get("unclear") or 0), answers, declined, spoken,
-                   int(data.get("spoken_seq") or 0), int(data.get("appointment_id") or 0))
+                   int(data.get("spoken_seq") or 0), int(data.get("appointment_id") or 0),
+                   int(data.get("job_id") or 0), int(data.get("checkin") or 0),
+                   str(data.get("problem") or "")[:40])

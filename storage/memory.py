@@ -14,6 +14,7 @@ from storage.records import (
     AppointmentRecord,
     AuditRecord,
     CaseRecord,
+    CheckinRecord,
     ClientRecord,
     ConsentRecord,
     CounselorRecord,
@@ -21,6 +22,7 @@ from storage.records import (
     EscalationStatus,
     IdentityRecord,
     InteractionRecord,
+    JobRecord,
     ScheduledMessageRecord,
     ScheduledStatus,
     StateRecord,
@@ -33,11 +35,13 @@ from storage.repositories import (
     AppointmentRepository,
     AuditRepository,
     CaseRepository,
+    CheckinRepository,
     ClientRepository,
     ConsentRepository,
     CounselorRepository,
     EscalationRepository,
     InteractionRepository,
+    JobRepository,
     ScheduleRepository,
     StateRepository,
     TaskRepository,
@@ -62,6 +66,8 @@ class _Tables:
     counselors: dict[int, CounselorRecord] = field(default_factory=dict)
     appointments: dict[int, AppointmentRecord] = field(default_factory=dict)
     schedule: dict[int, ScheduledMessageRecord] = field(default_factory=dict)
+    jobs: dict[int, JobRecord] = field(default_factory=dict)
+    checkins: dict[int, CheckinRecord] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -131,6 +137,9 @@ class _Cases:
     def get(self, case_id: int) -> CaseRecord | None:
         c = self.t.cases.get(case_id)
         return copy.copy(c) if c else None
+
+    def save(self, case: CaseRecord) -> None:
+        self.t.cases[case.id] = copy.copy(case)
 
     def recent(self, limit: int = 50) -> Sequence[CaseRecord]:
         return [copy.copy(c) for _, c in sorted(self.t.cases.items(), reverse=True)[:limit]]
@@ -344,6 +353,15 @@ class _Schedule:
                 n += 1
         return n
 
+    def cancel_pending_keys(self, prefix: str, now: datetime) -> int:
+        n = 0
+        for row in self.t.schedule.values():
+            if row.key.startswith(prefix) and row.status in WAITING:
+                row.status, row.done_at, row.lease_owner, row.lease_until = (
+                    ScheduledStatus.CANCELLED, now, "", None)
+                n += 1
+        return n
+
     def claim_due(self, now: datetime, owner: str, lease_seconds: float, limit: int
                   ) -> Sequence[ScheduledMessageRecord]:
         due = [r for r in self.t.schedule.values()
@@ -386,6 +404,43 @@ class _Schedule:
         return result
 
 
+class _Jobs:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, job: JobRecord) -> JobRecord:
+        stored = replace(job, id=self.t.new_id())
+        self.t.jobs[stored.id] = stored
+        return copy.copy(stored)
+
+    def get(self, job_id: int) -> JobRecord | None:
+        found = self.t.jobs.get(job_id)
+        return copy.copy(found) if found else None
+
+    def save(self, job: JobRecord) -> None:
+        self.t.jobs[job.id] = copy.copy(job)
+
+    def for_client(self, client_id: int) -> Sequence[JobRecord]:
+        return [copy.copy(j) for _, j in sorted(self.t.jobs.items()) if j.client_id == client_id]
+
+
+class _Checkins:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, checkin: CheckinRecord) -> CheckinRecord:
+        stored = replace(checkin, id=self.t.new_id())
+        self.t.checkins[stored.id] = stored
+        return copy.copy(stored)
+
+    def save(self, checkin: CheckinRecord) -> None:
+        self.t.checkins[checkin.id] = copy.copy(checkin)
+
+    def for_job(self, job_id: int) -> Sequence[CheckinRecord]:
+        return sorted((copy.copy(c) for c in self.t.checkins.values() if c.job_id == job_id),
+                      key=lambda c: (c.number, c.id))
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the tables; `commit()` publishes it, leaving discards it."""
 
@@ -402,6 +457,8 @@ class MemoryUnitOfWork:
     counselors: CounselorRepository
     appointments: AppointmentRepository
     schedule: ScheduleRepository
+    jobs: JobRepository
+    checkins: CheckinRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -423,6 +480,8 @@ class MemoryUnitOfWork:
         self.counselors = _Counselors(t)
         self.appointments = _Appointments(t)
         self.schedule = _Schedule(t)
+        self.jobs = _Jobs(t)
+        self.checkins = _Checkins(t)
         return self
 
     def commit(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +36,22 @@ class CaseOutcome(StrEnum):
     STOPPED_BY_CLIENT = "stopped_by_client"
 
 
+class ContractType(StrEnum):
+    PERMANENT = "permanent"
+    FIXED_TERM = "fixed_term"
+    INTERIM = "interim"
+    DAY_CONTRACT = "day_contract"
+    ARTICLE_60 = "article_60"
+    TRAINING = "training"
+
+
+class CheckinAnswer(StrEnum):
+    GOOD = "good"
+    SO_SO = "so_so"
+    PROBLEM = "problem"
+    JOB_LOST = "job_lost"
+
+
 class Direction(StrEnum):
     IN = "in"
     OUT = "out"
@@ -58,6 +74,8 @@ class TaskKind(StrEnum):
     APPOINTMENT_NO_ANSWER = "appointment_no_answer"  # no answer to the reminders by the time
     APPOINTMENT_OUTCOME = "appointment_outcome"  # it is over: mark attended or no-show
     MESSAGE_UNDELIVERED = "message_undelivered"  # a scheduled message could not be delivered
+    JOB_STARTED = "job_started"
+    NAZORG_SILENCE = "nazorg_silence"  # no answer to two check-ins in a row
 
 
 class TaskPriority(StrEnum):
@@ -122,6 +140,8 @@ class ScheduledKind(StrEnum):
     APPOINTMENT_REMINDER = "appointment_reminder"
     APPOINTMENT_START = "appointment_start"  # no answer by now? the counselor hears
     APPOINTMENT_END = "appointment_end"  # over: the counselor marks attended or no-show
+    NAZORG_CHECKIN = "nazorg_checkin"  # "how is work going?"
+    NAZORG_SILENCE = "nazorg_silence"  # two check-ins unanswered? the counselor hears
 
 
 class ScheduledStatus(StrEnum):
@@ -345,4 +365,39 @@ class ScheduledMessageRecord:
     lease_until: datetime | None = None
     done_at: datetime | None = None
     error: str = ""
+    id: int = 0
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """A job or training a client started: what after-care (nazorg) follows up on."""
+
+    client_id: int
+    started_on: date
+    contract: ContractType
+    created_at: datetime
+    employer: str = ""
+    case_id: int | None = None
+    ended_at: datetime | None = None
+    end_reason: str = ""
+    paused: bool = False  # no automatic check-ins until a counselor resumes them
+    id: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass(slots=True)
+class CheckinRecord:
+    """One "how is work going?" sent, and what the client answered."""
+
+    job_id: int
+    client_id: int
+    number: int
+    sent_at: datetime
+    answer: CheckinAnswer | None = None
+    problem: str = ""  # what kind of trouble, when the answer is a problem
+    note: str = ""
+    answered_at: datetime | None = None
     id: int = 0

@@ -14,12 +14,14 @@ from storage.records import (
     AppointmentRecord,
     AuditRecord,
     CaseRecord,
+    CheckinRecord,
     ClientRecord,
     ConsentRecord,
     CounselorRecord,
     EscalationRecord,
     IdentityRecord,
     InteractionRecord,
+    JobRecord,
     ScheduledMessageRecord,
     ScheduledStatus,
     StateRecord,
@@ -47,6 +49,7 @@ class CaseRepository(Protocol):
     def add(self, case: CaseRecord) -> CaseRecord: ...
     def current_for(self, client_id: int) -> CaseRecord | None: ...
     def get(self, case_id: int) -> CaseRecord | None: ...
+    def save(self, case: CaseRecord) -> None: ...
     def recent(self, limit: int = 50) -> Sequence[CaseRecord]: ...
 
 
@@ -123,6 +126,10 @@ class ScheduleRepository(Protocol):
         """Cancel what is still waiting for an appointment (also rows claimed right now)."""
         ...
 
+    def cancel_pending_keys(self, prefix: str, now: datetime) -> int:
+        """Cancel what is still waiting under keys starting with `prefix` ("job:7:")."""
+        ...
+
     def claim_due(self, now: datetime, owner: str, lease_seconds: float, limit: int
                   ) -> Sequence[ScheduledMessageRecord]:
         """Take up to `limit` due rows (and rows whose lease ran out) for `owner`.
@@ -148,6 +155,19 @@ class ScheduleRepository(Protocol):
     def counts(self) -> dict[ScheduledStatus, int]: ...
 
 
+class JobRepository(Protocol):
+    def add(self, job: JobRecord) -> JobRecord: ...
+    def get(self, job_id: int) -> JobRecord | None: ...
+    def save(self, job: JobRecord) -> None: ...
+    def for_client(self, client_id: int) -> Sequence[JobRecord]: ...
+
+
+class CheckinRepository(Protocol):
+    def add(self, checkin: CheckinRecord) -> CheckinRecord: ...
+    def save(self, checkin: CheckinRecord) -> None: ...
+    def for_job(self, job_id: int) -> Sequence[CheckinRecord]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: used as a context manager, it rolls back unless `commit()` was called."""
 
@@ -164,6 +184,8 @@ class UnitOfWork(Protocol):
     counselors: CounselorRepository
     appointments: AppointmentRepository
     schedule: ScheduleRepository
+    jobs: JobRepository
+    checkins: CheckinRepository
 
     def commit(self) -> None: ...
     def __enter__(self) -> Self: ...

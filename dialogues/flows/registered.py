@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dialogues.flows import appointment_answers
+from dialogues.flows import appointment_answers, nazorg_answers
 from dialogues.flows.appointment_answers import proposed_time
 from dialogues.flows.common import (
     HUMAN,
@@ -106,6 +106,8 @@ def respond(turn: Turn, intent: str) -> None:
         pass
     elif intent == "appointment_reschedule" and (when := proposed_time(turn)) is not None:
         pass_on_proposal(turn, when)
+    elif intent in nazorg_answers.INTENTS and nazorg_answers.respond_intent(turn, intent):
+        pass
     elif intent in SENSITIVE:
         staff = turn.staff
         turn.escalate(EscalationReason.SENSITIVE,

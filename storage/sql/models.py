@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -278,3 +279,31 @@ class SendSlot(Base):
     __tablename__ = "send_slots"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
+                                           index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    started_on: Mapped[date] = mapped_column(Date)
+    contract: Mapped[str] = mapped_column(String(20))
+    employer: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str] = mapped_column(String(40), default="")
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Checkin(Base):
+    __tablename__ = "checkins"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(String(20))
+    problem: Mapped[str] = mapped_column(String(40), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None]

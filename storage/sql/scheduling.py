@@ -15,6 +15,10 @@ from storage.records import (
     AppointmentMode,
     AppointmentRecord,
     AppointmentStatus,
+    CheckinAnswer,
+    CheckinRecord,
+    ContractType,
+    JobRecord,
     ScheduledKind,
     ScheduledMessageRecord,
     ScheduledStatus,
@@ -132,6 +136,14 @@ class SqlSchedule:
                     lease_until=None))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    def cancel_pending_keys(self, prefix: str, now: datetime) -> int:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        result = self._s.execute(
+            update(S).where(S.key.like(escaped + "%", escape="\\"), S.status.in_(WAITING))
+            .values(status=ScheduledStatus.CANCELLED.value, done_at=now, lease_owner="",
+                    lease_until=None).execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def claim_due(self, now: datetime, owner: str, lease_seconds: float, limit: int
                   ) -> Sequence[ScheduledMessageRecord]:
         token = f"{owner[:60]}/{uuid4().hex[:16]}"
@@ -175,3 +187,77 @@ class SqlSchedule:
     def counts(self) -> dict[ScheduledStatus, int]:
         rows = self._s.execute(select(S.status, func.count()).group_by(S.status))
         return {ScheduledStatus(status): int(n) for status, n in rows}
+
+
+def _job(row: m.Job) -> JobRecord:
+    return JobRecord(id=row.id, client_id=row.client_id, case_id=row.case_id,
+                     started_on=row.started_on, contract=ContractType(row.contract),
+                     employer=row.employer, created_at=row.created_at, ended_at=row.ended_at,
+                     end_reason=row.end_reason, paused=row.paused)
+
+
+class SqlJobs:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, job: JobRecord) -> JobRecord:
+        row = m.Job()
+        self._copy(job, row)
+        self._s.add(row)
+        self._s.flush()
+        return _job(row)
+
+    def get(self, job_id: int) -> JobRecord | None:
+        row = self._s.get(m.Job, job_id)
+        return _job(row) if row else None
+
+    def save(self, job: JobRecord) -> None:
+        self._copy(job, self._s.get_one(m.Job, job.id))
+        self._s.flush()
+
+    def for_client(self, client_id: int) -> Sequence[JobRecord]:
+        rows = self._s.scalars(select(m.Job).where(m.Job.client_id == client_id)
+                               .order_by(m.Job.id))
+        return [_job(r) for r in rows]
+
+    @staticmethod
+    def _copy(job: JobRecord, row: m.Job) -> None:
+        row.client_id, row.case_id, row.started_on = job.client_id, job.case_id, job.started_on
+        row.contract, row.employer = job.contract.value, job.employer[:200]
+        row.created_at, row.ended_at = job.created_at, job.ended_at
+        row.end_reason, row.paused = job.end_reason, job.paused
+
+
+def _checkin(row: m.Checkin) -> CheckinRecord:
+    return CheckinRecord(id=row.id, job_id=row.job_id, client_id=row.client_id,
+                         number=row.number, sent_at=row.sent_at,
+                         answer=CheckinAnswer(row.answer) if row.answer else None,
+                         problem=row.problem, note=row.note, answered_at=row.answered_at)
+
+
+class SqlCheckins:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, checkin: CheckinRecord) -> CheckinRecord:
+        row = m.Checkin()
+        self._copy(checkin, row)
+        self._s.add(row)
+        self._s.flush()
+        return _checkin(row)
+
+    def save(self, checkin: CheckinRecord) -> None:
+        self._copy(checkin, self._s.get_one(m.Checkin, checkin.id))
+        self._s.flush()
+
+    def for_job(self, job_id: int) -> Sequence[CheckinRecord]:
+        rows = self._s.scalars(select(m.Checkin).where(m.Checkin.job_id == job_id)
+                               .order_by(m.Checkin.number, m.Checkin.id))
+        return [_checkin(r) for r in rows]
+
+    @staticmethod
+    def _copy(c: CheckinRecord, row: m.Checkin) -> None:
+        row.job_id, row.client_id, row.number, row.sent_at = (c.job_id, c.client_id, c.number,
+                                                              c.sent_at)
+        row.answer = c.answer.value if c.answer else None
+        row.problem, row.note, row.answered_at = c.problem, c.note[:2000], c.answered_at

@@ -41,11 +41,13 @@ from storage.repositories import (
     AppointmentRepository,
     AuditRepository,
     CaseRepository,
+    CheckinRepository,
     ClientRepository,
     ConsentRepository,
     CounselorRepository,
     EscalationRepository,
     InteractionRepository,
+    JobRepository,
     ScheduleRepository,
     StateRepository,
     TaskRepository,
@@ -53,7 +55,7 @@ from storage.repositories import (
     WebOutboxRepository,
 )
 from storage.sql import models as m
-from storage.sql.scheduling import SqlAppointments, SqlSchedule
+from storage.sql.scheduling import SqlAppointments, SqlCheckins, SqlJobs, SqlSchedule
 
 
 def _client(row: m.Client) -> ClientRecord:
@@ -178,6 +180,13 @@ class SqlCases:
     def get(self, case_id: int) -> CaseRecord | None:
         row = self._s.get(m.Case, case_id)
         return _case(row) if row else None
+
+    def save(self, case: CaseRecord) -> None:
+        row = self._s.get_one(m.Case, case.id)
+        row.status, row.counselor_id = case.status.value, case.counselor_id
+        row.outcome = case.outcome.value if case.outcome else None
+        row.closed_at = case.closed_at
+        self._s.flush()
 
     def recent(self, limit: int = 50) -> Sequence[CaseRecord]:
         rows = self._s.scalars(select(m.Case).order_by(m.Case.id.desc()).limit(limit))
@@ -432,6 +441,8 @@ class SqlUnitOfWork:
     counselors: CounselorRepository
     appointments: AppointmentRepository
     schedule: ScheduleRepository
+    jobs: JobRepository
+    checkins: CheckinRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -452,6 +463,8 @@ class SqlUnitOfWork:
         self.counselors = SqlCounselors(s)
         self.appointments = SqlAppointments(s)
         self.schedule = SqlSchedule(s)
+        self.jobs = SqlJobs(s)
+        self.checkins = SqlCheckins(s)
         return self
 
     def commit(self) -> None:
