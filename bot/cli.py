@@ -27,13 +27,16 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(i18n_app, name="i18n")
 
 
-def _register_appointments() -> None:
+def _register_planning() -> None:
+    from bot.cli_aftercare import case_app, job_app
     from bot.cli_appointments import appointment_app
 
     app.add_typer(appointment_app, name="appointment")
+    app.add_typer(job_app, name="job")
+    app.add_typer(case_app, name="case")
 
 
-_register_appointments()
+_register_planning()
 
 
 def _settings() -> Settings:

@@ -123,3 +123,39 @@ def test_appointment_add_move_cancel_from_the_cli(env):
         assert [a.action for a in uow.audit.recent()][:3] == [
             "appointment.cancel", "appointment.move", "appointment.plan"]
     database.dispose()
+
+
+def test_job_start_status_and_case_close_reopen_from_the_cli(env):
+    from datetime import UTC, datetime, timedelta
+
+    from storage import CaseRecord, ConsentState
+    from storage.records import CaseStatus, ScheduledStatus
+    from storage.sql import Database
+
+    assert werkmaat("db", "upgrade", env=env).returncode == 0
+    database = Database(env["WERKMAAT_DATABASE_URL"])
+    with database() as uow:
+        client = uow.clients.add("telegram", "6160", "so", datetime.now(UTC))
+        client.consent, client.first_name = ConsentState.GRANTED, "Hodan"
+        uow.clients.save(client)
+        case = uow.cases.add(CaseRecord(client_id=client.id, opened_at=datetime.now(UTC)))
+        uow.commit()
+    monday = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    started = werkmaat("job", "start", case.reference, "--start", monday, "--contract",
+                       "interim", "--employer", "Randstad", env=env)
+    assert started.returncode == 0, started.stderr
+    assert "Hodan" in started.stdout and "6 check-ins" in started.stdout
+    bad = werkmaat("job", "start", case.reference, "--start", monday, "--contract", "gig",
+                   env=env)
+    assert bad.returncode != 0
+    assert "interimwerk, Randstad" in werkmaat("job", "status", case.reference,
+                                               env=env).stdout
+    closed = werkmaat("case", "close", case.reference, "--outcome", "lasting_job", env=env)
+    assert closed.returncode == 0 and "duurzaam werk" in closed.stdout, closed.stderr
+    with database() as uow:
+        assert uow.cases.get(case.id).status == CaseStatus.CLOSED
+        assert {r.status for r in uow.schedule.for_client(client.id)} == {
+            ScheduledStatus.CANCELLED}
+    reopened = werkmaat("case", "reopen", case.reference, env=env)
+    assert reopened.returncode == 0 and "weer open" in reopened.stdout
+    database.dispose()

@@ -189,3 +189,69 @@ def test_send_slots_never_double_book_under_concurrency(store):
     booked.sort()
     assert len(booked) == 60
     assert all(b - a >= 0.05 - 1e-9 for a, b in zip(booked, booked[1:], strict=False))
+
+
+def test_jobs_check_ins_and_case_changes_round_trip(store):
+    from datetime import date
+
+    from storage.records import (
+        CaseOutcome,
+        CaseRecord,
+        CaseStatus,
+        CheckinAnswer,
+        CheckinRecord,
+        ContractType,
+        JobRecord,
+    )
+
+    with store() as uow:
+        client = uow.clients.add("telegram", "77", "so", NOW)
+        case = uow.cases.add(CaseRecord(client_id=client.id, opened_at=NOW))
+        job = uow.jobs.add(JobRecord(client_id=client.id, case_id=case.id,
+                                     started_on=date(2026, 11, 30),
+                                     contract=ContractType.INTERIM, created_at=NOW,
+                                     employer="Randstad - Barco"))
+        checkin = uow.checkins.add(CheckinRecord(job.id, client.id, 1, NOW))
+        uow.commit()
+    with store() as uow:
+        [found] = uow.jobs.for_client(client.id)
+        assert found.active and found.contract == ContractType.INTERIM
+        assert found.started_on == date(2026, 11, 30) and found.employer == "Randstad - Barco"
+        found.ended_at, found.end_reason, found.paused = NOW, "lost", True
+        uow.jobs.save(found)
+        checkin.answer, checkin.problem, checkin.note = (CheckinAnswer.PROBLEM, "transport",
+                                                         "geen bus")
+        checkin.answered_at = NOW
+        uow.checkins.save(checkin)
+        case.status, case.outcome, case.closed_at = (CaseStatus.CLOSED,
+                                                     CaseOutcome.LASTING_JOB, NOW)
+        uow.cases.save(case)
+        uow.commit()
+    with store() as uow:
+        job = uow.jobs.get(job.id)
+        assert not job.active and job.paused and job.end_reason == "lost"
+        [saved] = uow.checkins.for_job(job.id)
+        assert (saved.answer, saved.problem, saved.note) == (CheckinAnswer.PROBLEM,
+                                                             "transport", "geen bus")
+        closed = uow.cases.get(case.id)
+        assert (closed.status, closed.outcome, closed.closed_at) == (
+            CaseStatus.CLOSED, CaseOutcome.LASTING_JOB, NOW)
+
+
+def test_cancel_by_key_prefix_touches_only_that_prefix(store):
+    client_id, _appointment_id = _client_and_appointment(store)
+    with store() as uow:
+        for key in ("job:1:checkin:1", "job:1:silence:1", "job:12:checkin:1", "job:1_x"):
+            uow.schedule.add(ScheduledMessageRecord(
+                key=key, client_id=client_id, kind=ScheduledKind.NAZORG_CHECKIN,
+                due_at=NOW + timedelta(days=1), created_at=NOW, details={"job": 1}))
+        uow.commit()
+    with store() as uow:
+        assert uow.schedule.cancel_pending_keys("job:1:", NOW) == 2
+        uow.commit()
+    with store() as uow:
+        statuses = {r.key: r.status for r in uow.schedule.for_client(client_id)}
+    assert statuses == {"job:1:checkin:1": ScheduledStatus.CANCELLED,
+                        "job:1:silence:1": ScheduledStatus.CANCELLED,
+                        "job:12:checkin:1": ScheduledStatus.PENDING,
+                        "job:1_x": ScheduledStatus.PENDING}
