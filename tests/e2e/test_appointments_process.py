@@ -50,6 +50,23 @@ def make_reminders_due(db: Path, version: int) -> int:
         return cursor.rowcount
 
 
+def register(telegram: FakeTelegramServer, name: str, language: str) -> TelegramClient:
+    """First contact by buttons, up to a registered case."""
+    client = TelegramClient(telegram, telegram.create_user(name, language_code=language))
+    client.say("/start")
+    for payload in (f"lang:{language}", "consent:yes", "area:Menen", "nat:yes", "seek:yes"):
+        next_button(client, payload.split(":")[0] + ":")
+        client.press(payload)
+    client.expect("?")  # the first-name question
+    client.say(name)
+    next_button(client, "contact:")
+    client.press("contact:chat")
+    next_button(client, "help:")
+    client.press("help:work")
+    client.expect("WM-")
+    return client
+
+
 def reminders(client: TelegramClient) -> list[str]:
     return [m.plain_text or "" for m in client.server.sent_messages(client.user.id)
             if (m.plain_text or "").startswith("⏰")]
@@ -70,18 +87,7 @@ def test_plan_remind_request_move_and_survive_a_kill(tmp_path):
         assert added.returncode == 0, added.stderr
         process.start()
         try:
-            client = TelegramClient(telegram, telegram.create_user("Emre", language_code="tr"))
-            client.say("/start")
-            for payload in ("lang:tr", "consent:yes", "area:Menen", "nat:yes", "seek:yes"):
-                next_button(client, payload.split(":")[0] + ":")
-                client.press(payload)
-            client.expect("?")  # the first-name question
-            client.say("Emre")
-            next_button(client, "contact:")
-            client.press("contact:chat")
-            next_button(client, "help:")
-            client.press("help:work")
-            client.expect("WM-")
+            client = register(telegram, "Emre", "tr")
             [topic] = telegram.topics(forum.id)
             thread = topic.message_thread_id
 

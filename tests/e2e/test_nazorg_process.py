@@ -1,0 +1,70 @@
+"""Nazorg as a real process: `/werk` in the topic, a check-in on Telegram, problems →
+transport → the counselor's topic, `/afsluiten duurzaam`, and nothing more after that."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.bot.test_cli import werkmaat as werkmaat_cli
+from tests.e2e.test_appointments_process import next_button, register
+from tests.e2e.test_counselor_topics import wait_in_topic
+from tests.e2e.test_telegram_process import TOKEN
+from tests.fake_telegram import FakeTelegramServer
+from tests.processes import WerkmaatProcess
+
+pytestmark = pytest.mark.e2e
+
+
+def make_checkin_due(db, number: int) -> int:
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with sqlite3.connect(db) as conn:
+        return conn.execute("UPDATE scheduled_messages SET due_at = ? WHERE key = ?",
+                            (now, f"job:1:checkin:{number}")).rowcount
+
+
+def test_job_check_in_problem_and_closing_in_the_topic(tmp_path):
+    with FakeTelegramServer(token=TOKEN) as telegram:
+        forum = telegram.create_forum("Begeleiders 't Werkt")
+        sara = telegram.create_user("Sara", language_code="nl")
+        env = {"WERKMAAT_TELEGRAM_TOKEN": TOKEN, "WERKMAAT_TELEGRAM_BASE_URL": telegram.base_url,
+               "WERKMAAT_COUNSELOR_CHAT_ID": str(forum.id), "WERKMAAT_QUIET_HOURS": "off",
+               "WERKMAAT_DISPATCH_INTERVAL": "0.5", "WERKMAAT_VOICE_NOTES": "false",
+               "WERKMAAT_OFFICE_HOURS": "mon-sun 00:00-23:59"}
+        process = WerkmaatProcess(tmp_path, **env)
+        db = tmp_path / "werkmaat.db"
+        added = werkmaat_cli("counselor", "add", "--name", "Sara Peeters", "--telegram-id",
+                             str(sara.id), env={"WERKMAAT_DATABASE_URL":
+                                                process.env["WERKMAAT_DATABASE_URL"]})
+        assert added.returncode == 0, added.stderr
+        process.start()
+        try:
+            client = register(telegram, "Hodan", "so")
+            [topic] = telegram.topics(forum.id)
+            thread = topic.message_thread_id
+            telegram.send_text(sara, "/werk vandaag interim Randstad - Barco", chat=forum.id,
+                               message_thread_id=thread)
+            wait_in_topic(telegram, forum.id, thread, "Nazorg: 6 check-ins")
+            assert make_checkin_due(db, 1) == 1
+            checkin = next_button(client, "nz:problem:")
+            assert "Randstad - Barco" in (checkin.plain_text or "")
+            client.press(next(d for d in checkin.callback_data() if d.startswith("nz:problem")))
+            next_button(client, "nz:kind:")
+            client.press("nz:kind:transport")
+            next_button(client, "nz:nonote")
+            client.say("Bas ma jiro subaxdii hore")
+            wait_in_topic(telegram, forum.id, thread, "vervoer")
+            wait_in_topic(telegram, forum.id, thread, "Bas ma jiro subaxdii hore")
+
+            telegram.send_text(sara, "/afsluiten duurzaam", chat=forum.id,
+                               message_thread_id=thread)
+            wait_in_topic(telegram, forum.id, thread, "afgesloten: duurzaam werk")
+            assert make_checkin_due(db, 2) == 1  # cancelled by the closing: stays so
+            seen = len(telegram.sent_messages(client.user.id))
+            time.sleep(2)
+            assert len(telegram.sent_messages(client.user.id)) == seen
+        finally:
+            process.stop()
