@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     dispatch_interval: float = Field(default=2.0, gt=0, le=300)
     # Messages a second to Telegram for all processes together (Telegram allows about 30).
     telegram_messages_per_second: float = Field(default=29.0, gt=0, le=30)
+    # After-care check-in days per contract type, e.g. "interim,day_contract:2,7,14,30,60,90;
+    # permanent:7,30,90,180"; contract types not named keep their defaults.
+    nazorg_schedule: str = ""
     # Which NLU answers free text: "embedded" (in-process, the default) or "rasa".
     nlu_backend: str = "embedded"
     # The Rasa NLU server (scripts/rasa-serve), used by the "rasa" backend.
@@ -100,6 +103,14 @@ class Settings(BaseSettings):
         parse_offsets(value)
         return value
 
+    @field_validator("nazorg_schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        from dialogues.nazorg import parse_schedule
+
+        parse_schedule(value)
+        return value
+
     @field_validator("quiet_hours")
     @classmethod
     def _valid_quiet_hours(cls, value: str) -> str:
@@ -115,7 +126,13 @@ class Settings(BaseSettings):
                                 escalation_remind_minutes=self.escalation_remind_minutes,
                                 reminders=ReminderPolicy(parse_offsets(self.reminders),
                                                          parse_quiet_hours(self.quiet_hours),
-                                                         self.timezone))
+                                                         self.timezone),
+                                nazorg_schedule=self._nazorg_schedule())
+
+    def _nazorg_schedule(self) -> dict[str, tuple[int, ...]]:
+        from dialogues.nazorg import parse_schedule
+
+        return {k.value: v for k, v in parse_schedule(self.nazorg_schedule).items()}
 
     @property
     def telegram_enabled(self) -> bool:

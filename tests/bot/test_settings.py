@@ -32,3 +32,27 @@ def test_bad_values_are_refused(monkeypatch):
     monkeypatch.setenv("WERKMAAT_WEB_PORT", "not-a-port")
     with pytest.raises(ValueError):
         Settings()
+
+
+def test_reminders_quiet_hours_and_the_nazorg_schedule(monkeypatch, tmp_path):
+    from datetime import time, timedelta
+
+    from pydantic import ValidationError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WERKMAAT_REMINDERS", "2d,3h")
+    monkeypatch.setenv("WERKMAAT_QUIET_HOURS", "22:00-07:00")
+    monkeypatch.setenv("WERKMAAT_TIMEZONE", "Europe/Amsterdam")
+    monkeypatch.setenv("WERKMAAT_NAZORG_SCHEDULE", "interim,day_contract:1,3;permanent:14")
+    policy = Settings().dialogue.reminders
+    assert policy.offsets == (timedelta(days=2), timedelta(hours=3))
+    assert policy.quiet == (time(22), time(7)) and policy.timezone == "Europe/Amsterdam"
+    schedule = Settings().dialogue.nazorg_schedule
+    assert schedule["interim"] == schedule["day_contract"] == (1, 3)
+    assert schedule["permanent"] == (14,) and schedule["training"] == (7, 30, 60, 90)
+    for key, bad in (("WERKMAAT_REMINDERS", "soon"), ("WERKMAAT_QUIET_HOURS", "late"),
+                     ("WERKMAAT_NAZORG_SCHEDULE", "gig:1")):
+        monkeypatch.setenv(key, bad)
+        with pytest.raises(ValidationError):
+            Settings()
+        monkeypatch.delenv(key)
