@@ -34,6 +34,12 @@ class TelegramPace:
                      1 if bulk or group else LIVE_BURST)
         return [Limit(f"{self.scope}:all", 1.0 / self.per_second), chat]
 
+    async def pause(self, seconds: float) -> None:
+        """Telegram answered 429: every process holds back for `retry_after`, not just this
+        call (the shared book's next free moment moves past the pause)."""
+        now = time.time()
+        await asyncio.to_thread(self.slots.reserve, [Limit(f"{self.scope}:all", seconds)], now)
+
     async def wait(self, chat_id: int, bulk: bool = False) -> float:
         """Book the next moment this message may go, and sleep until then; returns the wait."""
         now = time.time()

@@ -180,6 +180,8 @@ class TelegramChannel:
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
                 log.warning("Telegram asked to wait %.1f s (429)", seconds)
+                if self.pace is not None:
+                    await self.pace.pause(seconds)
                 if self.bulk and seconds > BULK_MAX_PAUSE:
                     return False  # the dispatcher tries again later, within its lease
                 await asyncio.sleep(seconds)
