@@ -53,3 +53,38 @@ def test_counselor_reply_reaches_the_web_chat(tmp_path, nlu, monkeypatch):
     quiet = web.post("/chat/api/messages", json={"text": "شكرا"}).json()["messages"]
     assert quiet == [], "the bot keeps quiet while Sara has the conversation"
     werkmaat.database.dispose()
+
+
+def test_a_reminder_reaches_the_web_chat_with_its_buttons(tmp_path, nlu, monkeypatch):
+    from datetime import timedelta
+
+    from dialogues.appointments import Actor, AppointmentBook, AppointmentDetails
+    from dialogues.dispatcher import Dispatcher
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}", voice_notes=False,
+                        quiet_hours="off")
+    werkmaat = build(settings, nlu=nlu)
+    web = TestClient(create_app(werkmaat))
+    for body in ({"start": True}, {"payload": "lang:uk"}, {"payload": "consent:yes"},
+                 {"payload": "area:Menen"}, {"payload": "nat:yes"}, {"payload": "seek:yes"},
+                 {"text": "Olena"}, {"payload": "contact:chat"}, {"payload": "help:work"}):
+        assert web.post("/chat/api/messages", json=body).status_code == 200
+    with werkmaat.database() as uow:
+        client = uow.clients.by_identity(ChannelName.WEB.value, web.cookies[COOKIE])
+    book = AppointmentBook(werkmaat.database, werkmaat.engine.settings,
+                           lambda: datetime.now(UTC))
+    planned = book.plan(client.id, AppointmentDetails(datetime.now(UTC) + timedelta(days=3),
+                                                      location="Stadskantoor"), Actor("cli"))
+    dispatcher = Dispatcher(werkmaat.database, werkmaat.engine.settings,
+                            {ChannelName.WEB: WebChatOutbox(werkmaat.database)}, None,
+                            lambda: datetime.now(UTC), "test")
+    assert asyncio.run(dispatcher.run_until_idle()).sent == 1
+    [notice] = web.get("/chat/api/updates", params={"after": 0}).json()["messages"]
+    assert "📅" in notice["text"] and "Stadskantoor" in notice["text"]
+    payloads = [b["payload"] for row in notice["buttons"] for b in row]
+    assert payloads[0] == f"appt:yes:{planned.appointment.id}:1"
+    answer = web.post("/chat/api/messages", json={"payload": payloads[0]}).json()["messages"]
+    assert answer and planned.appointment is not None
+    assert book.next_for(client.id).status.value == "confirmed"
+    werkmaat.database.dispose()
