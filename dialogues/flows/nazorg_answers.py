@@ -29,6 +29,7 @@ PROBLEM_NAMES_FOR_STAFF = {
     "pay": N_("loon of contract"), "hours": N_("uren"), "people": N_("collega's of baas"),
     "language": N_("taal op het werk"), "transport": N_("vervoer"),
     "childcare": N_("kinderopvang"), "health": N_("gezondheid"), "ended": N_("job gestopt"),
+    "other": N_("iets anders"),
 }
 NO_NOTE = f"{NAZORG}nonote"
 TALK = f"{NAZORG}talk"
@@ -176,7 +177,7 @@ def _pass_on(turn: Turn, note: str) -> None:
         "Nazorg, check-in {number}: {name} meldt problemen op het werk: {problem} ({contract}, "
         "{employer}).")), number=turn.conversation.checkin or "—",
         name=turn.client.first_name or f"#{turn.client.id}",
-        problem=staff.gettext(PROBLEM_NAMES_FOR_STAFF.get(problem, N_("iets anders"))),
+        problem=staff.gettext(PROBLEM_NAMES_FOR_STAFF.get(problem, PROBLEM_NAMES_FOR_STAFF["other"])),
         contract=staff.gettext(CONTRACT_NAMES[job.contract]) if job else "—",
         employer=(job.employer if job else "") or "—")
     if note:
