@@ -30,10 +30,12 @@ app.add_typer(i18n_app, name="i18n")
 def _register_planning() -> None:
     from bot.cli_aftercare import case_app, job_app
     from bot.cli_appointments import appointment_app
+    from bot.cli_content import content_app
 
     app.add_typer(appointment_app, name="appointment")
     app.add_typer(job_app, name="job")
     app.add_typer(case_app, name="case")
+    app.add_typer(content_app, name="content")
 
 
 _register_planning()

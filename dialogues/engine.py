@@ -13,7 +13,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from dialogues.channel import AlertSink, Channel
-from dialogues.flows import appointment_answers, first_contact, nazorg_answers, registered
+from dialogues.flows import (
+    appointment_answers,
+    first_contact,
+    nazorg_answers,
+    registered,
+    rights,
+)
 from dialogues.flows.common import (
     HELP,
     HUMAN,
@@ -50,6 +56,8 @@ SWITCH = "switch:"
 STAY = "stay:"
 APPOINTMENT_BUTTONS = "appt"  # under notices and reminders: valid in any step
 NAZORG_BUTTONS = "nz:"  # under after-care check-ins: valid in any step
+BEFORE_REGISTERED = (Step.START, Step.CHOOSE_LANGUAGE, Step.CONSENT, Step.AREA, Step.NATIONALITY,
+                     Step.SEEKING, Step.FIRST_NAME, Step.CONTACT, Step.HELP_WANTED)
 SWITCH_CONFIDENCE = 0.8
 SWITCH_MIN_WORDS = 3
 MEDIA_NAMES = {InputKind.VOICE: N_("een spraakbericht"), InputKind.AUDIO: N_("een geluidsbestand"),
@@ -70,7 +78,8 @@ class Engine:
         self.handlers: dict[Step, StepHandler] = {**first_contact.HANDLERS,
                                                   **registered.HANDLERS,
                                                   **appointment_answers.HANDLERS,
-                                                  **nazorg_answers.HANDLERS}
+                                                  **nazorg_answers.HANDLERS,
+                                                  **rights.HANDLERS}
         self._locks = KeyedLocks()
 
     async def receive(self, incoming: Incoming, channel: Channel,
@@ -171,6 +180,8 @@ class Engine:
             appointment_answers.answer_button(turn)
         elif incoming.payload.startswith(NAZORG_BUTTONS):
             nazorg_answers.answer_button(turn)
+        elif incoming.payload.startswith(rights.RIGHTS) and turn.step not in BEFORE_REGISTERED:
+            rights.answer_button(turn)
         elif incoming.kind == InputKind.BUTTON and (
                 not incoming.payload.startswith(self.handlers[turn.step].accepts or ("\0",))):
             _ = turn.tr.gettext

@@ -27,3 +27,4 @@ class DialogueSettings:
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)  # when, and never at night
     # after-care check-in days per contract type ("interim" → (2, 7, …)); unnamed: defaults
     nazorg_schedule: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    content_dir: str = ""  # the rights content base (content/rights by default)

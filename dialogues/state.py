@@ -21,6 +21,12 @@ class Step(StrEnum):
     APPOINTMENT_PROPOSAL = "appointment_proposal"  # which other day and time would suit?
     NAZORG_PROBLEM = "nazorg_problem"  # trouble at work: what kind?
     NAZORG_NOTE = "nazorg_note"  # a few words for the counselor (optional)
+    RIGHTS_HOUSEHOLD = "rights_household"  # the guided rights check, one question a step
+    RIGHTS_CHILDREN = "rights_children"
+    RIGHTS_INCOME = "rights_income"
+    RIGHTS_HOUSING = "rights_housing"
+    RIGHTS_HEALTH = "rights_health"
+    RIGHTS_DEBTS = "rights_debts"
     NOT_ELIGIBLE = "not_eligible"
     INFO_ONLY = "info_only"
     STOPPED = "stopped"
@@ -51,6 +57,7 @@ class Conversation:
     job_id: int = 0  # after-care: the job and check-in being answered, the trouble named
     checkin: int = 0
     problem: str = ""
+    rights: dict[str, str] = field(default_factory=dict)  # guided rights check answers so far
 
     def remember_for_speech(self, text: str, keep: int = 5) -> str:
         """Keep a reply so its 🔊 button can read it later; returns the button's key."""
@@ -66,7 +73,8 @@ class Conversation:
                 "answers": asdict(self.answers), "declined": list(self.declined_languages),
                 "spoken": dict(self.spoken), "spoken_seq": self.spoken_seq,
                 "appointment_id": self.appointment_id, "job_id": self.job_id,
-                "checkin": self.checkin, "problem": self.problem}
+                "checkin": self.checkin, "problem": self.problem,
+                "rights": dict(self.rights)}
 
     @classmethod
     def from_stored(cls, step: str | None, data: dict[str, Any] | None) -> Conversation:
@@ -86,4 +94,5 @@ class Conversation:
         return cls(current, resume, int(data.get("unclear") or 0), answers, declined, spoken,
                    int(data.get("spoken_seq") or 0), int(data.get("appointment_id") or 0),
                    int(data.get("job_id") or 0), int(data.get("checkin") or 0),
-                   str(data.get("problem") or "")[:40])
+                   str(data.get("problem") or "")[:40],
+                   {str(k)[:20]: str(v)[:20] for k, v in (data.get("rights") or {}).items()})

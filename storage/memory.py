@@ -23,6 +23,7 @@ from storage.records import (
     IdentityRecord,
     InteractionRecord,
     JobRecord,
+    RightsCheckRecord,
     ScheduledMessageRecord,
     ScheduledStatus,
     StateRecord,
@@ -42,6 +43,7 @@ from storage.repositories import (
     EscalationRepository,
     InteractionRepository,
     JobRepository,
+    RightsCheckRepository,
     ScheduleRepository,
     StateRepository,
     TaskRepository,
@@ -68,6 +70,7 @@ class _Tables:
     schedule: dict[int, ScheduledMessageRecord] = field(default_factory=dict)
     jobs: dict[int, JobRecord] = field(default_factory=dict)
     checkins: dict[int, CheckinRecord] = field(default_factory=dict)
+    rights_checks: dict[int, RightsCheckRecord] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -441,6 +444,19 @@ class _Checkins:
                       key=lambda c: (c.number, c.id))
 
 
+class _RightsChecks:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, check: RightsCheckRecord) -> RightsCheckRecord:
+        stored = replace(check, id=self.t.new_id(), answers=dict(check.answers))
+        self.t.rights_checks[stored.id] = stored
+        return stored
+
+    def for_client(self, client_id: int) -> Sequence[RightsCheckRecord]:
+        return [c for _, c in sorted(self.t.rights_checks.items()) if c.client_id == client_id]
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the tables; `commit()` publishes it, leaving discards it."""
 
@@ -459,6 +475,7 @@ class MemoryUnitOfWork:
     schedule: ScheduleRepository
     jobs: JobRepository
     checkins: CheckinRepository
+    rights_checks: RightsCheckRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -482,6 +499,7 @@ class MemoryUnitOfWork:
         self.schedule = _Schedule(t)
         self.jobs = _Jobs(t)
         self.checkins = _Checkins(t)
+        self.rights_checks = _RightsChecks(t)
         return self
 
     def commit(self) -> None:

@@ -75,6 +75,7 @@ class TaskKind(StrEnum):
     APPOINTMENT_OUTCOME = "appointment_outcome"  # it is over: mark attended or no-show
     MESSAGE_UNDELIVERED = "message_undelivered"  # a scheduled message could not be delivered
     JOB_STARTED = "job_started"
+    RIGHTS_CHECK = "rights_check"  # the client took the guided rights check: follow it up
     NAZORG_SILENCE = "nazorg_silence"  # no answer to two check-ins in a row
 
 
@@ -400,4 +401,16 @@ class CheckinRecord:
     problem: str = ""  # what kind of trouble, when the answer is a problem
     note: str = ""
     answered_at: datetime | None = None
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RightsCheckRecord:
+    """A guided rights check: the client's answers and the rights that may apply."""
+
+    client_id: int
+    answers: dict[str, str]
+    results: tuple[str, ...]  # content entry ids, in the order shown
+    created_at: datetime
+    case_id: int | None = None
     id: int = 0

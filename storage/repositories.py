@@ -22,6 +22,7 @@ from storage.records import (
     IdentityRecord,
     InteractionRecord,
     JobRecord,
+    RightsCheckRecord,
     ScheduledMessageRecord,
     ScheduledStatus,
     StateRecord,
@@ -168,6 +169,11 @@ class CheckinRepository(Protocol):
     def for_job(self, job_id: int) -> Sequence[CheckinRecord]: ...
 
 
+class RightsCheckRepository(Protocol):
+    def add(self, check: RightsCheckRecord) -> RightsCheckRecord: ...
+    def for_client(self, client_id: int) -> Sequence[RightsCheckRecord]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: used as a context manager, it rolls back unless `commit()` was called."""
 
@@ -186,6 +192,7 @@ class UnitOfWork(Protocol):
     schedule: ScheduleRepository
     jobs: JobRepository
     checkins: CheckinRepository
+    rights_checks: RightsCheckRepository
 
     def commit(self) -> None: ...
     def __enter__(self) -> Self: ...

@@ -15,6 +15,7 @@ from storage.records import EscalationReason, TaskPriority
 HUMAN = "menu:human"
 HELP = "menu:help"
 LANGUAGE = "menu:language"
+RIGHTS_CHECK = "rights:check"  # the guided rights check (dialogues.flows.rights)
 
 _YES = {"ja", "jaa", "jep", "ok", "oke", "oké", "okay", "yes", "yeah", "yep", "oui", "si", "sí",
         "da", "да", "так", "evet", "tak", "áno", "ano", "haa", "haan", "نعم", "اي", "ايه", "آره",
@@ -47,6 +48,7 @@ def yes_or_no(turn: Turn) -> str | None:
 def menu_buttons(turn: Turn) -> list[list[Button]]:
     _ = turn.tr.gettext
     return [[Button(_("👤 Praten met een persoon"), HUMAN)],
+            [Button(_("📋 Mijn rechten"), RIGHTS_CHECK)],
             [Button(_("❓ Hulp"), HELP), Button(_("🌐 Taal"), LANGUAGE)]]
 
 

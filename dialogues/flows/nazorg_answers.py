@@ -177,7 +177,8 @@ def _pass_on(turn: Turn, note: str) -> None:
         "Nazorg, check-in {number}: {name} meldt problemen op het werk: {problem} ({contract}, "
         "{employer}).")), number=turn.conversation.checkin or "—",
         name=turn.client.first_name or f"#{turn.client.id}",
-        problem=staff.gettext(PROBLEM_NAMES_FOR_STAFF.get(problem, PROBLEM_NAMES_FOR_STAFF["other"])),
+        problem=staff.gettext(PROBLEM_NAMES_FOR_STAFF.get(problem,
+                                                          PROBLEM_NAMES_FOR_STAFF["other"])),
         contract=staff.gettext(CONTRACT_NAMES[job.contract]) if job else "—",
         employer=(job.employer if job else "") or "—")
     if note:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dialogues.flows import appointment_answers, nazorg_answers
+from dialogues.flows import appointment_answers, nazorg_answers, rights
 from dialogues.flows.appointment_answers import proposed_time
 from dialogues.flows.common import (
     HUMAN,
@@ -74,7 +74,8 @@ def answer_registered(turn: Turn) -> None:
         return
     confident = parse.confidence >= turn.settings.nlu_confidence_threshold
     if not confident or parse.intent == "out_of_scope":
-        clarify(turn)
+        if not rights.second_chance(turn):
+            clarify(turn)
         return
     turn.conversation.unclear = 0
     respond(turn, parse.intent)
@@ -101,13 +102,10 @@ def respond(turn: Turn, intent: str) -> None:
     elif intent == "change_language":
         turn.conversation.resume = Step.REGISTERED
         turn.go(Step.CHOOSE_LANGUAGE)
-    elif intent in appointment_answers.INTENTS and appointment_answers.respond_intent(turn,
-                                                                                     intent):
+    elif taken_by_a_flow(turn, intent):
         pass
     elif intent == "appointment_reschedule" and (when := proposed_time(turn)) is not None:
         pass_on_proposal(turn, when)
-    elif intent in nazorg_answers.INTENTS and nazorg_answers.respond_intent(turn, intent):
-        pass
     elif intent in SENSITIVE:
         staff = turn.staff
         turn.escalate(EscalationReason.SENSITIVE,
@@ -118,6 +116,15 @@ def respond(turn: Turn, intent: str) -> None:
         tell_when_a_person_answers(turn)
     else:
         pass_on_question(turn, intent)
+
+
+def taken_by_a_flow(turn: Turn, intent: str) -> bool:
+    """Appointments, after-care and rights answer their own intents when they can (a client
+    with an appointment, with a job, a question the content base covers)."""
+    for flow in (appointment_answers, nazorg_answers, rights):
+        if intent in flow.INTENTS and flow.respond_intent(turn, intent):
+            return True
+    return False
 
 
 def pass_on_proposal(turn: Turn, when: datetime) -> None:

@@ -307,3 +307,14 @@ class Checkin(Base):
     problem: Mapped[str] = mapped_column(String(40), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None]
+
+
+class RightsCheck(Base):
+    __tablename__ = "rights_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
+                                           index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    results: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]

@@ -19,6 +19,7 @@ from storage.records import (
     CheckinRecord,
     ContractType,
     JobRecord,
+    RightsCheckRecord,
     ScheduledKind,
     ScheduledMessageRecord,
     ScheduledStatus,
@@ -261,3 +262,28 @@ class SqlCheckins:
                                                               c.sent_at)
         row.answer = c.answer.value if c.answer else None
         row.problem, row.note, row.answered_at = c.problem, c.note[:2000], c.answered_at
+
+
+class SqlRightsChecks:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, check: RightsCheckRecord) -> RightsCheckRecord:
+        row = m.RightsCheck(client_id=check.client_id, case_id=check.case_id,
+                            answers=dict(check.answers), results=list(check.results),
+                            created_at=check.created_at)
+        self._s.add(row)
+        self._s.flush()
+        return _rights_check(row)
+
+    def for_client(self, client_id: int) -> Sequence[RightsCheckRecord]:
+        rows = self._s.scalars(select(m.RightsCheck).where(m.RightsCheck.client_id == client_id)
+                               .order_by(m.RightsCheck.id))
+        return [_rights_check(r) for r in rows]
+
+
+def _rights_check(row: m.RightsCheck) -> RightsCheckRecord:
+    return RightsCheckRecord(id=row.id, client_id=row.client_id, case_id=row.case_id,
+                             answers={str(k): str(v) for k, v in (row.answers or {}).items()},
+                             results=tuple(str(r) for r in row.results or ()),
+                             created_at=row.created_at)

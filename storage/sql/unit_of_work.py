@@ -48,6 +48,7 @@ from storage.repositories import (
     EscalationRepository,
     InteractionRepository,
     JobRepository,
+    RightsCheckRepository,
     ScheduleRepository,
     StateRepository,
     TaskRepository,
@@ -55,7 +56,13 @@ from storage.repositories import (
     WebOutboxRepository,
 )
 from storage.sql import models as m
-from storage.sql.scheduling import SqlAppointments, SqlCheckins, SqlJobs, SqlSchedule
+from storage.sql.scheduling import (
+    SqlAppointments,
+    SqlCheckins,
+    SqlJobs,
+    SqlRightsChecks,
+    SqlSchedule,
+)
 
 
 def _client(row: m.Client) -> ClientRecord:
@@ -443,6 +450,7 @@ class SqlUnitOfWork:
     schedule: ScheduleRepository
     jobs: JobRepository
     checkins: CheckinRepository
+    rights_checks: RightsCheckRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -465,6 +473,7 @@ class SqlUnitOfWork:
         self.schedule = SqlSchedule(s)
         self.jobs = SqlJobs(s)
         self.checkins = SqlCheckins(s)
+        self.rights_checks = SqlRightsChecks(s)
         return self
 
     def commit(self) -> None:
