@@ -37,6 +37,7 @@ system-test:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/werkmaat content check
 
 i18n: setup
 	$(BIN)/werkmaat i18n update

@@ -159,3 +159,18 @@ def test_job_start_status_and_case_close_reopen_from_the_cli(env):
     reopened = werkmaat("case", "reopen", case.reference, env=env)
     assert reopened.returncode == 0 and "weer open" in reopened.stdout
     database.dispose()
+
+
+def test_content_check_passes_on_the_real_content_and_fails_on_a_broken_copy(env, tmp_path):
+    import shutil
+
+    ok = werkmaat("content", "check", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "13 entries in 16 languages: complete" in ok.stdout
+    broken = tmp_path / "rights"
+    shutil.copytree(ROOT / "content" / "rights", broken)
+    (broken / "ti.yml").unlink()
+    failed = werkmaat("content", "check", "--directory", str(broken), env=env)
+    assert failed.returncode == 1 and "ti.yml is missing" in failed.stderr
+    old = werkmaat("content", "check", "--max-age-days", "0", env=env)
+    assert old.returncode == 1 and "more than 0 days ago" in old.stderr
