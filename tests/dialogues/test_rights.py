@@ -93,7 +93,7 @@ def test_the_issue_scenario_in_ukrainian(ukrainian):
     assert "Kinderopvang met inkomenstarief" in task and "Sociale woning" in task
     assert [a.text for a in result.alerts] == [task]
     # coming back to it later shows the last result
-    again = world.chat.do(press("rights:check"))
+    again = world.chat.do(forge("rights:check"))  # 📋 in the menu, days later
     assert book.get("groeipakket").text("uk").title in again.messages[-1].text
     assert "rights:again" in [b.payload for b in again.messages[-1].flat_buttons]
 
