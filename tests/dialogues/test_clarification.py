@@ -19,30 +19,38 @@ def registered(nlu) -> tuple[Conversation, MemoryStore]:
 
 
 def test_unsure_offers_the_two_likeliest_meanings(nlu):
-    scripted = ScriptedNLU({"creche geld?": UNSURE, "Amina": [("out_of_scope", 0.2)]})
+    scripted = ScriptedNLU({"hulp voor de kleine?": UNSURE, "Amina": [("out_of_scope", 0.2)]})
     chat, store = registered(scripted)
-    chat.do(say("creche geld?", "Bedoel je dit?"))
+    chat.do(say("hulp voor de kleine?", "Bedoel je dit?"))
     payloads = [p for _, p in chat.buttons()]
     assert payloads == ["meant:rights_childcare", "meant:rights_income", "menu:human"]
     assert "👶 Opvang voor mijn kinderen" in [label for label, _ in chat.buttons()]
-    reply = chat.do(press("meant:rights_childcare", "begeleider"))
-    assert reply.alerts and "rights_childcare" in reply.alerts[0].text
+    chat.run(press("meant:rights_childcare", "Waarover gaat je vraag?"),
+             press("rights:show:kinderopvang", "📘 Kinderopvang met inkomenstarief", "Bron"))
+
+
+def test_a_meaning_nothing_answers_goes_to_the_counselor(nlu):
+    scripted = ScriptedNLU({"dat papier?": [("seek_training", 0.3), ("greet", 0.2)]})
+    chat, store = registered(scripted)
+    chat.do(say("dat papier?", "Bedoel je dit?"))
+    reply = chat.do(press("meant:seek_training", "begeleider"))
+    assert reply.alerts and "seek_training" in reply.alerts[0].text
     with store() as uow:
         assert TaskKind.CLIENT_QUESTION in [t.kind for t in uow.tasks.open()]
 
 
 def test_twice_unclear_brings_in_a_person_and_the_count_resets(nlu):
-    scripted = ScriptedNLU({"creche geld?": UNSURE, "hallo": [("greet", 0.9)]})
+    scripted = ScriptedNLU({"hulp voor de kleine?": UNSURE, "hallo": [("greet", 0.9)]})
     chat, store = registered(scripted)
-    chat.run(say("creche geld?", "Bedoel je dit?"),
+    chat.run(say("hulp voor de kleine?", "Bedoel je dit?"),
              say("blabla", "Ik vraag een begeleider om je verder te helpen"),
-             say("creche geld?", "Bedoel je dit?"),
+             say("hulp voor de kleine?", "Bedoel je dit?"),
              say("hallo", "Dag Amina!"),
-             say("creche geld?", "Bedoel je dit?"))
+             say("hulp voor de kleine?", "Bedoel je dit?"))
     with store() as uow:
         escalation = uow.escalations.active()[0]
         assert escalation.reason == EscalationReason.UNCLEAR
-        assert "Cliënt: blabla" in escalation.summary and "creche geld?" in escalation.summary
+        assert "Cliënt: blabla" in escalation.summary and "hulp voor de kleine?" in escalation.summary
 
 
 def test_forged_meanings_and_buttons_are_refused_politely(nlu):
