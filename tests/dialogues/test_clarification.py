@@ -50,7 +50,8 @@ def test_twice_unclear_brings_in_a_person_and_the_count_resets(nlu):
     with store() as uow:
         escalation = uow.escalations.active()[0]
         assert escalation.reason == EscalationReason.UNCLEAR
-        assert "Cliënt: blabla" in escalation.summary and "hulp voor de kleine?" in escalation.summary
+        assert "Cliënt: blabla" in escalation.summary
+        assert "hulp voor de kleine?" in escalation.summary
 
 
 def test_forged_meanings_and_buttons_are_refused_politely(nlu):

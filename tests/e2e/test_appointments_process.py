@@ -67,6 +67,17 @@ def register(telegram: FakeTelegramServer, name: str, language: str) -> Telegram
     return client
 
 
+def the_topic(telegram: FakeTelegramServer, forum_id: int, timeout: float = 20) -> int:
+    """The client's topic, once the counselor desk created it (announcing a new case is not
+    part of the client's reply, so it may come a moment later)."""
+    deadline = time.monotonic() + timeout
+    while not telegram.topics(forum_id):
+        assert time.monotonic() < deadline, "no topic for the new client"
+        time.sleep(0.05)
+    [topic] = telegram.topics(forum_id)
+    return topic.message_thread_id
+
+
 def reminders(client: TelegramClient) -> list[str]:
     return [m.plain_text or "" for m in client.server.sent_messages(client.user.id)
             if (m.plain_text or "").startswith("⏰")]
@@ -88,8 +99,7 @@ def test_plan_remind_request_move_and_survive_a_kill(tmp_path):
         process.start()
         try:
             client = register(telegram, "Emre", "tr")
-            [topic] = telegram.topics(forum.id)
-            thread = topic.message_thread_id
+            thread = the_topic(telegram, forum.id)
 
             # Sara plans in the client's topic, in Dutch, four days from now at 10:00
             day = (datetime.now(BXL) + timedelta(days=4)).date()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.bot.test_cli import werkmaat as werkmaat_cli
-from tests.e2e.test_appointments_process import next_button, register
+from tests.e2e.test_appointments_process import next_button, register, the_topic
 from tests.e2e.test_counselor_topics import wait_in_topic
 from tests.e2e.test_telegram_process import TOKEN
 from tests.fake_telegram import FakeTelegramServer
@@ -43,8 +43,7 @@ def test_job_check_in_problem_and_closing_in_the_topic(tmp_path):
         process.start()
         try:
             client = register(telegram, "Hodan", "so")
-            [topic] = telegram.topics(forum.id)
-            thread = topic.message_thread_id
+            thread = the_topic(telegram, forum.id)
             telegram.send_text(sara, "/werk vandaag interim Randstad - Barco", chat=forum.id,
                                message_thread_id=thread)
             wait_in_topic(telegram, forum.id, thread, "Nazorg: 6 check-ins")
