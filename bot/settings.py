@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.send_limits import GLOBAL_PER_SECOND
 from dialogues.office_hours import DEFAULT_HOURS, parse_hours
 from dialogues.reminder_times import (
     DEFAULT_QUIET_HOURS,
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
     # Seconds between the dispatcher's looks at the scheduled-message table.
     dispatch_interval: float = Field(default=2.0, gt=0, le=300)
     # Messages a second to Telegram for all processes together (Telegram allows about 30).
-    telegram_messages_per_second: float = Field(default=29.0, gt=0, le=30)
+    telegram_messages_per_second: float = Field(default=GLOBAL_PER_SECOND, gt=0, le=30)
     # After-care check-in days per contract type, e.g. "interim,day_contract:2,7,14,30,60,90;
     # permanent:7,30,90,180"; contract types not named keep their defaults.
     nazorg_schedule: str = ""
