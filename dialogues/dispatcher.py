@@ -121,18 +121,18 @@ class Dispatcher:
             return await asyncio.to_thread(self._failed_attempt, row, "render failed")
         if rendered.skip:
             done = await asyncio.to_thread(self._finish, row, ScheduledStatus.SKIPPED, rendered)
-            return DispatchStats(skipped=1) if done else DispatchStats(lost_lease=1)
+            return DispatchStats(skipped=1) if done is not None else DispatchStats(lost_lease=1)
         if rendered.to is None:  # for the counselors only
             done = await asyncio.to_thread(self._finish, row, ScheduledStatus.SENT, rendered)
-            if done:
-                await self._announce(done)
-                return DispatchStats(sent=1)
-            return DispatchStats(lost_lease=1)
+            if done is None:
+                return DispatchStats(lost_lease=1)
+            await self._announce(done)
+            return DispatchStats(sent=1)
         channel = self.channels.get(rendered.to.channel)
         if channel is None:
-            rendered.skip = f"no {rendered.to.channel.value} channel in this process"
-            done = await asyncio.to_thread(self._finish, row, ScheduledStatus.SKIPPED, rendered)
-            return DispatchStats(skipped=1) if done else DispatchStats(lost_lease=1)
+            # another process may have the channel (Telegram in a dispatcher, say): retry later
+            return await asyncio.to_thread(self._failed_attempt, row,
+                                           f"no {rendered.to.channel.value} channel here")
         if row.lease_until is not None and row.lease_until - self.clock() < LEASE_MARGIN:
             await asyncio.to_thread(self._give_back, row)
             return DispatchStats(retried=1)
@@ -148,7 +148,7 @@ class Dispatcher:
         if not delivered:
             return await asyncio.to_thread(self._failed_attempt, row, "not delivered")
         done = await asyncio.to_thread(self._finish, row, ScheduledStatus.SENT, rendered)
-        if not done:
+        if done is None:
             log.warning("scheduled message %s was sent after its lease ran out", row.id)
             return DispatchStats(sent=1, lost_lease=1)
         return DispatchStats(sent=1)

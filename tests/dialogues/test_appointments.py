@@ -358,3 +358,14 @@ def test_planning_in_the_past_is_refused(world):
     outcome = world.book.plan(world.client_id, AppointmentDetails(
         datetime(2026, 11, 20, 10, tzinfo=BXL)), COUNSELOR)
     assert not outcome.ok and "voorbij" in outcome.note
+
+
+def test_the_dispatcher_counts_what_it_did(world):
+    """Sent rows are counted as sent, not as lost leases (an empty list of alerts is no
+    failure)."""
+    world.plan(2026, 11, 26, 14, 0)
+    stats = asyncio.run(world.dispatcher().run_until_idle())
+    assert (stats.claimed, stats.sent, stats.skipped, stats.lost_lease) == (1, 1, 0, 0)
+    world.clock.set(2026, 11, 26, 14, 0)
+    stats = asyncio.run(world.dispatcher().run_until_idle())  # two reminders and the start
+    assert (stats.sent, stats.skipped, stats.lost_lease) == (3, 0, 0)
