@@ -30,8 +30,8 @@ class DispatchClock:
         self._again = False
 
     def start(self) -> None:
-        self.scheduler.add_job(self._round, "interval", seconds=self.every_seconds, id=JOB_ID,
-                               max_instances=1, coalesce=True, replace_existing=True,
+        self.scheduler.add_job(self._tick, "interval", seconds=self.every_seconds, id=JOB_ID,
+                               max_instances=2, coalesce=True, replace_existing=True,
                                next_run_time=datetime.now(UTC))
         self.scheduler.start()
 
@@ -45,6 +45,13 @@ class DispatchClock:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def _tick(self) -> None:
+        """A tick during a long round asks for one more look afterwards, nothing else."""
+        if self._running:
+            self._again = True
+            return
+        await self._round()
 
     async def _round(self) -> None:
         self._running = True

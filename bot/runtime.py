@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
@@ -141,7 +142,15 @@ def start_dispatcher(settings: Settings, database: Database, telegram: TelegramP
     return clock
 
 
+def more_threads() -> None:
+    """Store calls run in threads; the default pool (CPU count + 4) is too small for a
+    dispatcher serving many clients at once while a booking waits on PostgreSQL."""
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=32, thread_name_prefix="werkmaat"))
+
+
 async def serve(settings: Settings, role: Role = Role.ALL) -> None:
+    more_threads()
     if role == Role.DISPATCHER:
         await serve_dispatcher(settings)
         return

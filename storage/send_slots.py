@@ -32,6 +32,10 @@ class SendSlots(Protocol):
         """Book the earliest moment (≥ now) every limit allows; returns it."""
         ...
 
+    def hold(self, key: str, until: float) -> None:
+        """Nothing under `key` before `until` (a 429's retry_after); pauses do not add up."""
+        ...
+
 
 def earliest(limits: Sequence[Limit], booked: Mapping[str, float], now: float) -> float:
     moment = now
@@ -55,3 +59,7 @@ class MemorySendSlots:
             if len(self._next) > 50_000:  # forget chats that went quiet long ago
                 self._next = {k: v for k, v in self._next.items() if v > now}
             return moment
+
+    def hold(self, key: str, until: float) -> None:
+        with self._lock:
+            self._next[key] = max(self._next.get(key, until), until)

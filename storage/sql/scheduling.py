@@ -152,8 +152,14 @@ class SqlSchedule:
                   and_(S.status == ScheduledStatus.CLAIMED.value, S.lease_until < now))
         candidates = (select(S.id).where(due).order_by(S.due_at, S.id).limit(limit)
                       .with_for_update(skip_locked=True))
+        if self._s.get_bind().dialect.name == "postgresql":
+            # `IN (subquery)` may run as a semi-join that re-evaluates the LIMIT per outer row
+            # and claims far more than `limit` rows; ANY(ARRAY(...)) evaluates it once
+            chosen = S.id == func.any(func.array(candidates.scalar_subquery()))
+        else:
+            chosen = S.id.in_(candidates)  # SQLite: one statement under the write lock
         self._s.execute(
-            update(S).where(S.id.in_(candidates), due)
+            update(S).where(chosen, due)
             .values(status=ScheduledStatus.CLAIMED.value, lease_owner=token,
                     lease_until=now + timedelta(seconds=lease_seconds),
                     attempts=S.attempts + 1)

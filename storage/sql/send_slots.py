@@ -44,3 +44,11 @@ class SqlSendSlots:
             if self._count % PRUNE_EVERY == 0:  # chats that went quiet long ago
                 conn.execute(delete(m.SendSlot).where(m.SendSlot.next_at < now - 3600))
         return moment
+
+    def hold(self, key: str, until: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(self._insert(m.SendSlot).values(key=key, next_at=until)
+                         .on_conflict_do_nothing(index_elements=["key"]))
+            conn.execute(update(m.SendSlot).where(m.SendSlot.key == key,
+                                                  m.SendSlot.next_at < until)
+                         .values(next_at=until))

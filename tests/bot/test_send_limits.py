@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from bot.send_limits import TelegramPace
-from storage.send_slots import MemorySendSlots
+from storage.send_slots import Limit, MemorySendSlots
 
 
 def test_bulk_sends_never_burst_into_one_chat_live_replies_may():
@@ -30,3 +30,26 @@ async def test_waiting_spaces_messages_and_a_429_pauses_everyone():
     started = time.monotonic()
     await pace.wait(99, bulk=True)
     assert time.monotonic() - started >= 0.25
+
+
+async def test_several_429s_at_once_hold_until_the_latest_not_the_sum():
+    slots = MemorySendSlots()
+    pace = TelegramPace(slots, per_second=20)
+    before = time.time()
+    for _ in range(4):
+        await pace.pause(0.3)
+    held = slots.reserve([Limit("telegram:all", 0.05)], time.time())
+    assert held - before < 0.6  # four pauses of 0.3 s would hold 1.2 s
+
+
+def test_the_shared_book_holds_without_adding_up(tmp_path):
+    from storage.sql import Database
+    from storage.sql.send_slots import SqlSendSlots
+
+    database = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    database.upgrade()
+    slots = SqlSendSlots(database.engine)
+    slots.hold("telegram:all", 1000.0)
+    slots.hold("telegram:all", 999.0)  # an earlier hold does not shorten a later one
+    assert slots.reserve([Limit("telegram:all", 0.1)], 900.0) == 1000.0
+    database.dispose()

@@ -255,3 +255,35 @@ def test_cancel_by_key_prefix_touches_only_that_prefix(store):
                         "job:1:silence:1": ScheduledStatus.CANCELLED,
                         "job:12:checkin:1": ScheduledStatus.PENDING,
                         "job:1_x": ScheduledStatus.PENDING}
+
+
+@pytest.mark.postgres
+def test_a_claim_never_takes_more_than_its_limit_with_production_statistics(postgres_url):
+    """Measured: with mostly sent rows and fresh statistics, PostgreSQL ran
+    `UPDATE … WHERE id IN (SELECT … LIMIT 50 FOR UPDATE SKIP LOCKED)` as a semi-join that
+    re-ran the LIMIT per row and claimed hundreds of rows at once."""
+    from sqlalchemy import insert, text
+
+    from storage.sql import models as m
+
+    database = Database(postgres_url)
+    database.upgrade()
+    with database.engine.begin() as conn:
+        conn.execute(insert(m.Client), [{
+            "id": 1, "first_name": "", "contact": "", "language": "nl", "status": "registered",
+            "consent": "granted", "reachable": True, "created_at": NOW, "last_seen_at": NOW}])
+        rows = [{"key": f"k{i}", "client_id": 1, "kind": "appointment_reminder",
+                 "due_at": NOW - timedelta(seconds=1), "details": {}, "status": "sent",
+                 "attempts": 0, "lease_owner": "", "error": "", "created_at": NOW}
+                for i in range(23_000)]
+        conn.execute(insert(m.ScheduledMessage), rows[:20_000])
+        conn.execute(text("ANALYZE scheduled_messages"))  # statistics: everything was sent
+        conn.execute(insert(m.ScheduledMessage), [{**row, "status": "pending"}
+                                                  for row in rows[20_000:]])
+    sizes = []
+    for worker in range(3):
+        with database() as uow:
+            sizes.append(len(uow.schedule.claim_due(NOW, f"w{worker}", 60, 50)))
+            uow.commit()
+    database.dispose()
+    assert sizes == [50, 50, 50]
