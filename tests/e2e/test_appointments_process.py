@@ -18,7 +18,7 @@ import pytest
 from tests.bot.test_cli import werkmaat as werkmaat_cli
 from tests.e2e.test_counselor_topics import wait_in_topic
 from tests.e2e.test_telegram_process import TOKEN, TelegramClient
-from tests.fake_telegram import FakeTelegramServer, SentMessage
+from tests.fake_telegram import Chat, FakeTelegramServer, SentMessage, User
 from tests.processes import WerkmaatProcess
 
 pytestmark = pytest.mark.e2e
@@ -83,19 +83,27 @@ def reminders(client: TelegramClient) -> list[str]:
             if (m.plain_text or "").startswith("⏰")]
 
 
+def with_a_counselor(telegram: FakeTelegramServer, tmp_path: Path, **extra: str
+                     ) -> tuple[Chat, User, dict[str, str], WerkmaatProcess]:
+    """A forum group, Sara registered as counselor, and Werkmaat (not started yet) with
+    quiet hours off and a quick dispatcher, as the tests' clock is the real one."""
+    forum = telegram.create_forum("Begeleiders 't Werkt")
+    sara = telegram.create_user("Sara", language_code="nl")
+    env = {"WERKMAAT_TELEGRAM_TOKEN": TOKEN, "WERKMAAT_TELEGRAM_BASE_URL": telegram.base_url,
+           "WERKMAAT_COUNSELOR_CHAT_ID": str(forum.id), "WERKMAAT_QUIET_HOURS": "off",
+           "WERKMAAT_DISPATCH_INTERVAL": "0.5", "WERKMAAT_VOICE_NOTES": "false", **extra}
+    process = WerkmaatProcess(tmp_path, **env)
+    added = werkmaat_cli("counselor", "add", "--name", "Sara Peeters", "--telegram-id",
+                         str(sara.id), env={"WERKMAAT_DATABASE_URL":
+                                            process.env["WERKMAAT_DATABASE_URL"]})
+    assert added.returncode == 0, added.stderr
+    return forum, sara, env, process
+
+
 def test_plan_remind_request_move_and_survive_a_kill(tmp_path):
     with FakeTelegramServer(token=TOKEN) as telegram:
-        forum = telegram.create_forum("Begeleiders 't Werkt")
-        sara = telegram.create_user("Sara", language_code="nl")
-        env = {"WERKMAAT_TELEGRAM_TOKEN": TOKEN, "WERKMAAT_TELEGRAM_BASE_URL": telegram.base_url,
-               "WERKMAAT_COUNSELOR_CHAT_ID": str(forum.id), "WERKMAAT_QUIET_HOURS": "off",
-               "WERKMAAT_DISPATCH_INTERVAL": "0.5", "WERKMAAT_VOICE_NOTES": "false"}
-        process = WerkmaatProcess(tmp_path, **env)
+        forum, sara, env, process = with_a_counselor(telegram, tmp_path)
         db = tmp_path / "werkmaat.db"
-        added = werkmaat_cli("counselor", "add", "--name", "Sara Peeters", "--telegram-id",
-                             str(sara.id), env={"WERKMAAT_DATABASE_URL":
-                                                process.env["WERKMAAT_DATABASE_URL"]})
-        assert added.returncode == 0, added.stderr
         process.start()
         try:
             client = register(telegram, "Emre", "tr")

@@ -9,12 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.bot.test_cli import werkmaat as werkmaat_cli
-from tests.e2e.test_appointments_process import next_button, register, the_topic
+from tests.e2e.test_appointments_process import (
+    next_button,
+    register,
+    the_topic,
+    with_a_counselor,
+)
 from tests.e2e.test_counselor_topics import wait_in_topic
 from tests.e2e.test_telegram_process import TOKEN
 from tests.fake_telegram import FakeTelegramServer
-from tests.processes import WerkmaatProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -28,18 +31,9 @@ def make_checkin_due(db, number: int) -> int:
 
 def test_job_check_in_problem_and_closing_in_the_topic(tmp_path):
     with FakeTelegramServer(token=TOKEN) as telegram:
-        forum = telegram.create_forum("Begeleiders 't Werkt")
-        sara = telegram.create_user("Sara", language_code="nl")
-        env = {"WERKMAAT_TELEGRAM_TOKEN": TOKEN, "WERKMAAT_TELEGRAM_BASE_URL": telegram.base_url,
-               "WERKMAAT_COUNSELOR_CHAT_ID": str(forum.id), "WERKMAAT_QUIET_HOURS": "off",
-               "WERKMAAT_DISPATCH_INTERVAL": "0.5", "WERKMAAT_VOICE_NOTES": "false",
-               "WERKMAAT_OFFICE_HOURS": "mon-sun 00:00-23:59"}
-        process = WerkmaatProcess(tmp_path, **env)
+        forum, sara, _env, process = with_a_counselor(
+            telegram, tmp_path, WERKMAAT_OFFICE_HOURS="mon-sun 00:00-23:59")
         db = tmp_path / "werkmaat.db"
-        added = werkmaat_cli("counselor", "add", "--name", "Sara Peeters", "--telegram-id",
-                             str(sara.id), env={"WERKMAAT_DATABASE_URL":
-                                                process.env["WERKMAAT_DATABASE_URL"]})
-        assert added.returncode == 0, added.stderr
         process.start()
         try:
             client = register(telegram, "Hodan", "so")
