@@ -22,14 +22,14 @@ from telegram.error import BadRequest
 from bot.telegram_channel import TelegramChannel
 from dialogues import ChannelName, ClientKey, CounselorAlert, Outgoing
 from dialogues.appointment_commands import AppointmentCommands
-from dialogues.appointments import Actor, BookOutcome, next_appointment
+from dialogues.appointments import Actor, next_appointment
 from dialogues.channel import Channel
 from dialogues.counselor_desk import CounselorDesk, DeskOutcome
 from dialogues.i18n import N_, Translator
 from dialogues.messages import Button, Relay
-from dialogues.nazorg import AftercareOutcome
 from dialogues.nazorg_commands import AftercareCommands
 from dialogues.scheduled_messages import DESK_APPOINTMENT
+from dialogues.topic_commands import CommandOutcome, TopicCommands
 from storage.records import EscalationStatus, TopicRecord
 from storage.repositories import UnitOfWorkFactory
 
@@ -208,21 +208,15 @@ class TelegramCounselorDesk:
                                    thread: int) -> None:
         """/afspraak, /verplaats, /annuleer, /aanwezig, /afwezig, /afspraken, /werk,
         /afsluiten, /heropen, /nazorg in a topic."""
-        handler: AppointmentCommands | AftercareCommands | None = (
-            self.aftercare if self.aftercare is not None and name in self.aftercare.names
-            else self.appointments)
+        handler = next((c for c in self._command_sets() if name in c.names), None)
         if handler is None:
             return
-        actor = await self._actor(user_id, f"appointment.{name}", f"client:{client_id}")
+        actor = await self._actor(user_id, f"topic.{name}", f"client:{client_id}")
         if actor is None:
             await self._post(self.staff.gettext(N_("Alleen geregistreerde begeleiders kunnen "
                                                    "dit.")), None, thread)
             return
-        outcome: BookOutcome | AftercareOutcome
-        if isinstance(handler, AftercareCommands):
-            outcome = await asyncio.to_thread(handler.handle, client_id, actor, name, args)
-        else:
-            outcome = await asyncio.to_thread(handler.handle, client_id, actor, name, args)
+        outcome = await asyncio.to_thread(handler.handle, client_id, actor, name, args)
         await self._after_booking(outcome, thread)
 
     async def _appointment_button(self, data: str, user_id: int, thread: int | None) -> None:
@@ -250,12 +244,13 @@ class TelegramCounselorDesk:
             return
         await self._after_booking(outcome, thread)
 
-    def _command_names(self) -> tuple[str, ...]:
-        return ((self.appointments.names if self.appointments else ())
-                + (self.aftercare.names if self.aftercare else ()))
+    def _command_sets(self) -> list[TopicCommands]:
+        return [c for c in (self.appointments, self.aftercare) if c is not None]
 
-    async def _after_booking(self, outcome: BookOutcome | AftercareOutcome,
-                             thread: int | None) -> None:
+    def _command_names(self) -> tuple[str, ...]:
+        return tuple(name for commands in self._command_sets() for name in commands.names)
+
+    async def _after_booking(self, outcome: CommandOutcome, thread: int | None) -> None:
         if outcome.scheduled and self.wake is not None:
             self.wake()
         await self._post(outcome.note, None, thread)
