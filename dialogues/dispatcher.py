@@ -26,13 +26,15 @@ from datetime import datetime, timedelta
 from dialogues.channel import AlertSink, Channel
 from dialogues.i18n import N_, Translator
 from dialogues.messages import ChannelName, CounselorAlert
-from dialogues.scheduled_messages import Rendered, alert_for, render
+from dialogues.nazorg_messages import render_nazorg
+from dialogues.scheduled_messages import Rendered, alert_for, render_appointment
 from dialogues.settings import DialogueSettings
 from storage.records import (
     Author,
     ConsentState,
     Direction,
     InteractionRecord,
+    ScheduledKind,
     ScheduledMessageRecord,
     ScheduledStatus,
     TaskKind,
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
 LEASE_MARGIN = timedelta(seconds=20)
 MAX_ATTEMPTS = 6
+NAZORG_KINDS = (ScheduledKind.NAZORG_CHECKIN, ScheduledKind.NAZORG_SILENCE)
 PARALLEL_CLIENTS = 16  # clients served at once by one dispatcher; one client's rows in order
 
 
@@ -173,6 +176,7 @@ class Dispatcher:
         return rows
 
     def _render(self, row: ScheduledMessageRecord) -> Rendered:
+        render = render_nazorg if row.kind in NAZORG_KINDS else render_appointment
         with self.store() as uow:
             return render(uow, row, self.settings, self.clock())
 

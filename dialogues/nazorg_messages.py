@@ -35,8 +35,11 @@ def checkin_buttons(tr: Translator, job_id: int, number: int) -> tuple[tuple[But
             (Button(_("😟 Problemen"), f"{NAZORG}problem:{ref}"),))
 
 
-def render_nazorg(uow: UnitOfWork, row: ScheduledMessageRecord, client: ClientRecord,
-                  settings: DialogueSettings, now: datetime) -> Rendered:
+def render_nazorg(uow: UnitOfWork, row: ScheduledMessageRecord, settings: DialogueSettings,
+                  now: datetime) -> Rendered:
+    client = uow.clients.get(row.client_id)
+    if client is None:
+        return Rendered(skip="client gone")
     job = uow.jobs.get(int(row.details.get("job", 0)))
     number = int(row.details.get("number", 0))
     if job is None or not job.active:

@@ -94,15 +94,11 @@ def client_address(uow: UnitOfWork, client: ClientRecord) -> ClientKey | None:
     return None
 
 
-def render(uow: UnitOfWork, row: ScheduledMessageRecord, settings: DialogueSettings,
-           now: datetime) -> Rendered:
+def render_appointment(uow: UnitOfWork, row: ScheduledMessageRecord,
+                       settings: DialogueSettings, now: datetime) -> Rendered:
     client = uow.clients.get(row.client_id)
     if client is None:
         return Rendered(skip="client gone")
-    if row.kind in (ScheduledKind.NAZORG_CHECKIN, ScheduledKind.NAZORG_SILENCE):
-        from dialogues.nazorg_messages import render_nazorg
-
-        return render_nazorg(uow, row, client, settings, now)
     appointment = uow.appointments.get(row.appointment_id) if row.appointment_id else None
     if appointment is None:
         return Rendered(skip="appointment gone")
