@@ -237,7 +237,9 @@ class Dispatcher:
                 case_id=case.id if case else None,
                 summary=self.staff.format(self.staff.gettext(N_(
                     "⚠️ Een gepland bericht aan {name} ({kind}) kwam na {attempts} pogingen "
-                    "niet aan. Neem zelf contact op.")), name=name, kind=row.kind.value,
+                    "niet aan. Neem zelf contact op.")), name=name,
+                    kind=self.staff.gettext(N_("nazorg") if row.kind in NAZORG_KINDS
+                                            else N_("afspraak")),
                     attempts=row.attempts)))
             uow.commit()
         return DispatchStats(failed=1)

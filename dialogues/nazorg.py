@@ -23,6 +23,7 @@ from storage.records import (
     CaseOutcome,
     CaseRecord,
     CaseStatus,
+    CheckinAnswer,
     ContractType,
     JobRecord,
     ScheduledKind,
@@ -49,6 +50,16 @@ CONTRACT_NAMES = {
     ContractType.DAY_CONTRACT: N_("dagcontract"),
     ContractType.ARTICLE_60: N_("artikel 60"),
     ContractType.TRAINING: N_("opleiding"),
+}
+PROBLEM_NAMES = {
+    "pay": N_("loon of contract"), "hours": N_("uren"), "people": N_("collega's of baas"),
+    "language": N_("taal op het werk"), "transport": N_("vervoer"),
+    "childcare": N_("kinderopvang"), "health": N_("gezondheid"), "ended": N_("job gestopt"),
+    "other": N_("iets anders"),
+}
+ANSWER_NAMES = {
+    CheckinAnswer.GOOD: N_("😀 Goed"), CheckinAnswer.SO_SO: N_("😐 Gaat wel"),
+    CheckinAnswer.PROBLEM: N_("😟 Problemen"), CheckinAnswer.JOB_LOST: N_("job gestopt"),
 }
 OUTCOME_NAMES = {
     CaseOutcome.LASTING_JOB: N_("duurzaam werk"),
@@ -212,9 +223,10 @@ class Aftercare:
                                                                          CHECKIN_TIME,
                                                                          self.tz)))]
         for checkin in checkins:
-            answer = checkin.answer.value if checkin.answer else "—"
+            answer = _(ANSWER_NAMES[checkin.answer]) if checkin.answer else "—"
+            problem = PROBLEM_NAMES.get(checkin.problem)
             lines.append(f"{checkin.number}. {self.staff.datetime(checkin.sent_at)}: {answer}"
-                         + (f" ({checkin.problem})" if checkin.problem else ""))
+                         + (f" ({_(problem)})" if problem else ""))
         if job.paused:
             lines.append(_("⏸ Gepauzeerd na stilte: /nazorg hervat om opnieuw te vragen."))
         return "\n".join(lines)

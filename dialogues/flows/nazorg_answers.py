@@ -9,7 +9,7 @@ from __future__ import annotations
 from dialogues.flows.common import menu_buttons, tell_when_a_person_answers
 from dialogues.i18n import N_
 from dialogues.messages import Button
-from dialogues.nazorg import CONTRACT_NAMES, active_job, end_job
+from dialogues.nazorg import CONTRACT_NAMES, PROBLEM_NAMES, active_job, end_job
 from dialogues.nazorg_messages import NAZORG
 from dialogues.state import Step
 from dialogues.turn import StepHandler, Turn
@@ -24,12 +24,6 @@ PROBLEMS = {
     "childcare": N_("👶 Kinderopvang"),
     "health": N_("🩺 Gezondheid"),
     "ended": N_("🚪 Mijn job is gestopt"),
-}
-PROBLEM_NAMES_FOR_STAFF = {
-    "pay": N_("loon of contract"), "hours": N_("uren"), "people": N_("collega's of baas"),
-    "language": N_("taal op het werk"), "transport": N_("vervoer"),
-    "childcare": N_("kinderopvang"), "health": N_("gezondheid"), "ended": N_("job gestopt"),
-    "other": N_("iets anders"),
 }
 NO_NOTE = f"{NAZORG}nonote"
 TALK = f"{NAZORG}talk"
@@ -177,8 +171,8 @@ def _pass_on(turn: Turn, note: str) -> None:
         "Nazorg, check-in {number}: {name} meldt problemen op het werk: {problem} ({contract}, "
         "{employer}).")), number=turn.conversation.checkin or "—",
         name=turn.client.first_name or f"#{turn.client.id}",
-        problem=staff.gettext(PROBLEM_NAMES_FOR_STAFF.get(problem,
-                                                          PROBLEM_NAMES_FOR_STAFF["other"])),
+        problem=staff.gettext(PROBLEM_NAMES.get(problem,
+                                                          PROBLEM_NAMES["other"])),
         contract=staff.gettext(CONTRACT_NAMES[job.contract]) if job else "—",
         employer=(job.employer if job else "") or "—")
     if note:
