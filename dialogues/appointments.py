@@ -238,11 +238,16 @@ class AppointmentBook:
     @staticmethod
     def _audit(uow: UnitOfWork, actor: Actor, action: str, appointment: AppointmentRecord,
                now: datetime) -> None:
-        uow.audit.add(AuditRecord(actor=actor.label, action=action,
-                                  subject=f"appointment:{appointment.id}", created_at=now,
-                                  details={"client": appointment.client_id,
-                                           "starts_at": appointment.starts_at.isoformat(),
-                                           "version": appointment.version}))
+        audit(uow, actor, action, f"appointment:{appointment.id}", now,
+              {"client": appointment.client_id, "starts_at": appointment.starts_at.isoformat(),
+               "version": appointment.version})
+
+
+def audit(uow: UnitOfWork, actor: Actor, action: str, subject: str, now: datetime,
+          details: dict[str, object]) -> None:
+    """Every planning action by a counselor (or the CLI) goes into the audit log."""
+    uow.audit.add(AuditRecord(actor=actor.label, action=action, subject=subject,
+                              created_at=now, details=dict(details)))
 
 
 def next_appointment(uow: UnitOfWork, client_id: int, now: datetime

@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dialogues.appointments import Actor
+from dialogues.appointments import Actor, audit
 from dialogues.i18n import N_, Translator
 from dialogues.settings import DialogueSettings
 from storage.records import (
-    AuditRecord,
     CaseOutcome,
-    CaseRecord,
     CaseStatus,
     CheckinAnswer,
     ContractType,
@@ -143,7 +141,7 @@ class Aftercare:
             case.status = CaseStatus.NAZORG
             uow.cases.save(case)
             scheduled = self._schedule(uow, job, now)
-            self._audit(uow, actor, "job.start", f"job:{job.id}", now,
+            audit(uow, actor, "job.start", f"job:{job.id}", now,
                         {"client": client_id, "contract": contract.value})
             uow.commit()
         first = scheduled[0].due_at if scheduled else None
@@ -167,7 +165,7 @@ class Aftercare:
             job.paused = False
             uow.jobs.save(job)
             scheduled = self._schedule(uow, job, now, f":resumed{int(now.timestamp())}")
-            self._audit(uow, actor, "nazorg.resume", f"job:{job.id}", now, {})
+            audit(uow, actor, "nazorg.resume", f"job:{job.id}", now, {})
             uow.commit()
         return AftercareOutcome(True, self.staff.format(
             _("Nazorg loopt weer: nog {count} check-ins."),
@@ -188,7 +186,7 @@ class Aftercare:
             uow.cases.save(case)
             for job in uow.jobs.for_client(client_id):
                 uow.schedule.cancel_pending_keys(f"job:{job.id}:", now)
-            self._audit(uow, actor, "case.close", f"case:{case.id}", now,
+            audit(uow, actor, "case.close", f"case:{case.id}", now,
                         {"outcome": outcome.value})
             uow.commit()
         return AftercareOutcome(True, self.staff.format(
@@ -202,8 +200,9 @@ class Aftercare:
             case = uow.cases.current_for(client_id)
             if case is None or case.status != CaseStatus.CLOSED:
                 return AftercareOutcome(False, _("Dit dossier is niet afgesloten."))
-            self._reopen(uow, case)
-            self._audit(uow, actor, "case.reopen", f"case:{case.id}", now, {})
+            case.status, case.outcome, case.closed_at = CaseStatus.ACTIVE, None, None
+            uow.cases.save(case)
+            audit(uow, actor, "case.reopen", f"case:{case.id}", now, {})
             uow.commit()
         return AftercareOutcome(True, self.staff.format(
             _("📂 Dossier {case} is weer open (actieve begeleiding)."), case=case.reference))
@@ -254,14 +253,3 @@ class Aftercare:
                 kind=ScheduledKind.NAZORG_SILENCE, due_at=due + SILENCE_AFTER, created_at=now,
                 details=details)))
         return rows
-
-    @staticmethod
-    def _reopen(uow: UnitOfWork, case: CaseRecord) -> None:
-        case.status, case.outcome, case.closed_at = CaseStatus.ACTIVE, None, None
-        uow.cases.save(case)
-
-    @staticmethod
-    def _audit(uow: UnitOfWork, actor: Actor, action: str, subject: str, now: datetime,
-               details: dict[str, object]) -> None:
-        uow.audit.add(AuditRecord(actor=actor.label, action=action, subject=subject,
-                                  created_at=now, details=dict(details)))
