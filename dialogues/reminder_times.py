@@ -69,11 +69,10 @@ class ReminderPolicy:
     def before_quiet(self, moment: datetime) -> datetime:
         """The last good moment before the quiet hours `moment` falls in (20:30 that evening)."""
         assert self.quiet is not None
-        start = self.quiet[0]
+        start, end = self.quiet
         local = moment.astimezone(self.tz)
-        day = local.date() if local.time() >= start else local.date() - timedelta(days=1)
-        if self.quiet[0] < self.quiet[1]:
-            day = local.date()
+        after_midnight = start > end and local.time() < end  # 06:30 is last night's quiet
+        day = local.date() - timedelta(days=1) if after_midnight else local.date()
         return _local(datetime.combine(day, start) - QUIET_MARGIN, self.tz)
 
     def after_quiet(self, moment: datetime) -> datetime:
