@@ -43,7 +43,6 @@ import bisect
 import hashlib
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -71,6 +70,7 @@ from sqlalchemy import Engine, func, insert, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import describe  # noqa: E402
 from storage.records import (  # noqa: E402
     AppointmentKind,
     AppointmentMode,
@@ -578,27 +578,6 @@ def run_scenario(name: str, prefix: str, kill_at: float | None, engine: Engine,
 # ---- the report ----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, str]:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        for line in meminfo.read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    nproc = shutil.which("nproc")
-    cores = (subprocess.run([nproc], capture_output=True, text=True).stdout.strip() if nproc
-             else str(os.cpu_count()))
-    return {"cpus": f"{cores} × {cpu}", "ram": ram, "python": platform.python_version(),
-            "os": platform.platform(terse=True)}
-
-
 def postgres_version(url: str) -> str:
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         row = conn.execute("SHOW server_version").fetchone()
@@ -759,7 +738,7 @@ def main() -> None:
             ("--postgres", args.postgres, POSTGRES)) if value != default)
     command += " --no-analyze" if args.no_analyze else ""
     command += f" --write {args.write}" if args.write else ""
-    facts = machine() | {"postgres": postgres_version(args.postgres)}
+    facts = describe() | {"postgres": postgres_version(args.postgres)}
     languages = [LANGUAGES[i % len(LANGUAGES)] for i in range(args.count)]
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="werkmaat-dispatch-bench-"))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import secrets
 import socket
 import statistics
@@ -28,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import describe  # noqa: E402
 from nlu.evaluation import Evaluation, evaluate, format_report  # noqa: E402
 from nlu.training_data import load_split  # noqa: E402
 
@@ -150,19 +150,8 @@ def measure_rasa(texts: list[str]) -> tuple[Speed, Evaluation] | None:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem = ""
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kb = int(meminfo.read_text().split()[1])
-        mem = f", {kb / 1024 / 1024:.0f} GiB"
-    return f"{os.cpu_count()} cores ({cpu}){mem}, Python {platform.python_version()}"
+    facts = describe()
+    return f"{facts['cpus']}, {facts['ram']} RAM, Python {facts['python']}"
 
 
 def main() -> None:
