@@ -1,6 +1,6 @@
 """Dispatch benchmark: 10,000 appointment reminders, all due at once, sent by 3 dispatchers.
 
-    .venv/bin/python benchmarks/dispatch_benchmark.py [--write docs/scheduling.md]
+    .venv/bin/python benchmarks/dispatch_benchmark.py [--write docs/scheduling.md] [--json PATH]
 
 What it measures, and why. Werkmaat's reminders are durable rows in PostgreSQL; dispatcher
 processes (`werkmaat run --role dispatcher`) claim due rows with leases (FOR UPDATE SKIP LOCKED)
@@ -33,7 +33,8 @@ a message), the 429s the server answered, the longest silence between two delive
 worker's share and its largest claim (rows keep their `lease_owner`: the worker's host:pid and
 one token per claim). The git commit is recorded, and a change to the product's code between
 the scenarios is reported (others may commit while it runs). This is a script that prints
-figures, not a test: the targets are checked by reading them.
+figures, not a test: the targets are checked by reading them. `--json PATH` also writes the key
+figures, as the table shows them, for a program that runs this script.
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ SENT = ScheduledStatus.SENT.value
 
 def log(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def in_words(n: int) -> str:
+    """Small numbers in words, as the report has always said them ("three"); digits past ten."""
+    return NUMBERS[n] if 0 <= n < len(NUMBERS) else f"{n:,}"
 
 
 CODE_DIRS = ("bot", "dialogues", "storage", "nlu", "tests/fake_telegram")
@@ -617,8 +626,9 @@ def table(results: Sequence[Result]) -> list[str]:
     row("rows claimed more than once", [f"{r.retried_rows:,}" for r in results])
     row("largest claim: rows sent under one lease (batch 50)", [f"{r.largest_claim:,}"
                                                                  for r in results])
-    row("rows sent per worker (1 / 2 / 3)", [" / ".join(f"{n:,}" for n in r.per_worker.values())
-                                 for r in results])
+    workers = max(len(r.per_worker) for r in results)
+    row(f"rows sent per worker ({' / '.join(str(i + 1) for i in range(workers))})",
+        [" / ".join(f"{n:,}" for n in r.per_worker.values()) for r in results])
     row("429s seen in the workers' logs", [str(sum(f.told_to_wait for f in r.logs.values()))
                                            for r in results])
     row("“sent after its lease ran out” warnings in the logs",
@@ -662,6 +672,12 @@ def targets(results: Sequence[Result]) -> list[tuple[str, bool]]:
 def report(results: Sequence[Result], facts: dict[str, str], command: str,
            heading: str, minutes: float, statistics_first: bool) -> str:
     commits = list(dict.fromkeys(r.commit for r in results))  # in the scenarios' order
+    workers = len(results[0].per_worker)
+    dispatchers = (f"{in_words(workers).capitalize()} `werkmaat run --role dispatcher` "
+                   "processes (`WERKMAAT_DISPATCH_INTERVAL=1`, quiet hours off) share one "
+                   "PostgreSQL database and send" if workers > 1 else
+                   "One `werkmaat run --role dispatcher` process (`WERKMAAT_DISPATCH_INTERVAL=1`, "
+                   "quiet hours off) uses one PostgreSQL database and sends")
     lines = [
         heading, "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} at commit {', '.join(commits)} on "
@@ -669,15 +685,15 @@ def report(results: Sequence[Result], facts: dict[str, str], command: str,
         f"PostgreSQL {facts['postgres']} (local). Everything ran on this one machine: "
         "PostgreSQL, the fake Telegram server, the workers and the benchmark.", "",
         f"{results[0].rows:,} registered clients (16 languages, consent given) each have one "
-        "appointment in three days and one reminder row, all due at the same moment. Three "
-        "`werkmaat run --role dispatcher` processes (`WERKMAAT_DISPATCH_INTERVAL=1`, quiet "
-        "hours off) share one PostgreSQL database and send through the fake Telegram Bot API "
-        "server (`python -m tests.fake_telegram --rate-limits`), which enforces Telegram's "
+        "appointment in three days and one reminder row, all due at the same moment. "
+        f"{dispatchers} through the fake Telegram Bot API server "
+        "(`python -m tests.fake_telegram --rate-limits`), which enforces Telegram's "
         "limits with a sliding window (30 messages a second in all, one a second per private "
         "chat) and answers 429 beyond them. Rates are over the deliveries from the first to "
-        "the last, as the fake server timed them and as the rows' `done_at` say. In the second "
-        f"scenario {results[-1].rows:,} new reminder rows go to the same clients, and the "
-        "worker holding the most claimed rows gets SIGKILL once a third of them were sent. "
+        "the last, as the fake server timed them and as the rows' `done_at` say. "
+        + (f"In the second scenario {results[-1].rows:,} new reminder rows go to the same "
+           "clients, and the worker holding the most claimed rows gets SIGKILL once a third of "
+           "them were sent. " if any(r.kill is not None for r in results) else "")
         + ("The tables are ANALYZEd before the reminders fall due, as autovacuum would have "
            "done on a production server." if statistics_first else
            "The tables had no statistics (`--no-analyze`)."), "",
@@ -695,6 +711,35 @@ def report(results: Sequence[Result], facts: dict[str, str], command: str,
         "To reproduce (needs PostgreSQL on 127.0.0.1:5432, user postgres with trust auth; "
         f"this run took {minutes:.0f} min):", "", "```sh", command, "```"]
     return "\n".join(lines)
+
+
+def shown(value: float, digits: int) -> float | None:
+    """A figure rounded as the table prints it; None where the table prints "—" (NaN)."""
+    return None if value != value else float(f"{value:.{digits}f}")
+
+
+def key_figures(results: Sequence[Result], facts: dict[str, str], workers: int,
+                count: int) -> dict[str, Any]:
+    """The key figures for `--json`: the values the table shows and the targets as the report
+    checks them, so that a program reading them cannot disagree with the Markdown."""
+    return {
+        "machine": facts, "workers": workers, "count": count,
+        "scenarios": [{"name": r.name, "sent": r.status.get(SENT, 0), "lost": r.lost,
+                       "duplicates": r.duplicates, "rate_per_second": shown(r.rate, 2),
+                       "received_429": r.rate_limited,
+                       "seconds": shown(r.first_to_last_s, 1),  # first → last delivery
+                       "killed": r.kill is not None} for r in results],
+        "targets": [[name, ok] for name, ok in targets(results)],
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Written aside and renamed: a program waiting for the file never reads half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                    encoding="utf-8")
+    part.replace(path)
 
 
 def write_section(path: Path, section: str, heading: str) -> None:
@@ -729,13 +774,21 @@ def main() -> None:
                         help="leave the tables without statistics (autovacuum off)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
     parser.add_argument("--write", help="write the Benchmark section into this Markdown file")
+    parser.add_argument("--json", metavar="PATH", help="also write the key figures as JSON")
     args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers: at least one dispatcher")
+    if args.workers < 2 and args.only != "steady":
+        parser.error("the kill scenario needs two workers or more (one must take over): "
+                     "add --only steady")
 
-    heading = f"## Benchmark: {args.count:,} reminders, {args.workers} workers"
+    heading = (f"## Benchmark: {args.count:,} reminders, {args.workers} "
+               + ("workers" if args.workers > 1 else "worker"))
     command = ".venv/bin/python benchmarks/dispatch_benchmark.py" + "".join(
         f" {flag} {value}" for flag, value, default in (
             ("--count", args.count, 10_000), ("--workers", args.workers, 3),
             ("--postgres", args.postgres, POSTGRES)) if value != default)
+    command += f" --only {args.only}" if args.only else ""
     command += " --no-analyze" if args.no_analyze else ""
     command += f" --write {args.write}" if args.write else ""
     facts = describe() | {"postgres": postgres_version(args.postgres)}
@@ -764,7 +817,9 @@ def main() -> None:
                 client_ids = [int(client) for client, _ in pairs]
                 assert [int(a) for _, a in pairs] == appointment_ids
                 env = worker_env(url, telegram.base_url)
-                scenarios = [("all three workers", "s1:", None),
+                steady = (f"all {in_words(args.workers)} workers" if args.workers > 1
+                          else "one worker")
+                scenarios = [(steady, "s1:", None),
                              ("one killed at a third", "s2:", args.kill_at)]
                 if args.only:
                     scenarios = [scenarios[0] if args.only == "steady" else scenarios[1]]
@@ -794,6 +849,9 @@ def main() -> None:
     if args.write:
         write_section(Path(args.write), section, heading)
         log(f"wrote {heading!r} into {args.write}")
+    if args.json:
+        write_json(Path(args.json), key_figures(results, facts, args.workers, args.count))
+        log(f"wrote the figures into {args.json}")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,15 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.logs import configure_logging
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.records import AuditRecord, CounselorRecord
 
 app = typer.Typer(help="Werkmaat: a multilingual chat assistant for job-activation programmes.",
                   no_args_is_help=True, add_completion=False)
@@ -31,11 +35,19 @@ def _register_planning() -> None:
     from bot.cli_aftercare import case_app, job_app
     from bot.cli_appointments import appointment_app
     from bot.cli_content import content_app
+    from bot.cli_demo import demo_data
+    from bot.cli_encryption import encryption_app
+    from bot.cli_privacy import export, forget, retention_app
 
     app.add_typer(appointment_app, name="appointment")
     app.add_typer(job_app, name="job")
     app.add_typer(case_app, name="case")
     app.add_typer(content_app, name="content")
+    app.command("demo-data")(demo_data)
+    app.command("export")(export)
+    app.command("forget")(forget)
+    app.add_typer(retention_app, name="retention")
+    app.add_typer(encryption_app, name="encryption")
 
 
 _register_planning()
@@ -43,26 +55,31 @@ _register_planning()
 
 def _settings() -> Settings:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line every tick otherwise
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
 @app.command()
 def run(role: Annotated[str, typer.Option(
-        help="all: everything in one process; dispatcher: only send scheduled messages "
-             "(run several on PostgreSQL)")] = "all") -> None:
+        help="all: everything in one process (the default); web: web chat, dashboard and "
+             "Telegram's webhook (several behind a proxy); bot: Telegram polling (one); "
+             "dispatcher: scheduled messages (several). See docs/deployment.md")] = "all"
+        ) -> None:
     """Run the web chat, the counselor page, the dispatcher and (with a token) the bot."""
-    from bot.runtime import Role, serve
+    from bot.runtime import Role, RoleRefused, serve
 
     try:
         chosen = Role(role)
     except ValueError:
-        raise typer.BadParameter(f"unknown role {role!r}: all or dispatcher") from None
+        raise typer.BadParameter(
+            f"unknown role {role!r}: all, web, bot or dispatcher") from None
+    settings = _settings()
+    try:
+        chosen.telegram_updates(settings)
+    except RoleRefused as exc:
+        raise typer.BadParameter(str(exc)) from None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(_settings(), chosen))
+        asyncio.run(serve(settings, chosen))
 
 
 @app.command()
@@ -93,12 +110,21 @@ def counselor_add(
     telegram_id: Annotated[int | None, typer.Option(help="Telegram user id")] = None,
     languages: Annotated[str, typer.Option(help="Languages spoken, e.g. nl,en,ar")] = "nl",
     role: Annotated[str, typer.Option(help="counselor, coordinator or admin")] = "counselor",
+    login: Annotated[str | None, typer.Option(help="A dashboard login (asks for a password)")
+                     ] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")
+                              ] = False,
 ) -> None:
-    """Register a counselor."""
+    """Register a counselor; with --login they can also use the web dashboard."""
     from bot.composition import open_database
+    from bot.dashboard.passwords import hash_password
     from dialogues.languages import supported
     from storage.records import AuditRecord, CounselorRecord, CounselorRole
 
+    login = login.strip().lower() if login else None
+    if login is not None and not _valid_login(login):
+        raise typer.BadParameter("a login is 3-100 characters: letters, digits, . _ - @")
+    password_hash = hash_password(_new_password(password_stdin)) if login else ""
     codes = tuple(c.strip() for c in languages.split(",") if c.strip())
     unknown = [c for c in codes if not supported(c)]
     if unknown:
@@ -113,9 +139,13 @@ def counselor_add(
         if telegram_id is not None and uow.counselors.by_telegram_id(telegram_id):
             typer.echo(f"A counselor with Telegram id {telegram_id} exists already.", err=True)
             raise typer.Exit(1)
+        if login is not None and uow.counselors.by_login(login):
+            typer.echo(f"The login {login} is taken already.", err=True)
+            raise typer.Exit(1)
         added = uow.counselors.add(CounselorRecord(name=name.strip(), role=role_value,
                                                    created_at=now, telegram_user_id=telegram_id,
-                                                   languages=codes))
+                                                   languages=codes, login=login,
+                                                   password_hash=password_hash))
         uow.audit.add(AuditRecord("cli", "counselor.add", f"counselor:{added.id}", now,
                                   {"role": role_value.value}))
         uow.commit()
@@ -132,7 +162,78 @@ def counselor_list() -> None:
     with database() as uow:
         for c in uow.counselors.all():
             typer.echo(f"{c.id}\t{c.name}\t{c.role.value}\t{','.join(c.languages)}\t"
-                       f"{c.telegram_user_id or '-'}")
+                       f"{c.telegram_user_id or '-'}\t{c.login or '-'}\t"
+                       f"{'active' if c.active else 'disabled'}")
+
+
+@counselor_app.command("password")
+def counselor_password(
+    login: Annotated[str, typer.Argument(help="The dashboard login")],
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")
+                              ] = False,
+) -> None:
+    """Set a new dashboard password."""
+    from bot.dashboard.passwords import hash_password
+    from storage.records import AuditRecord
+
+    counselor = _counselor_by_login(login)
+    counselor.password_hash = hash_password(_new_password(password_stdin))
+    _save_counselor(counselor, AuditRecord("cli", "counselor.password",
+                                           f"counselor:{counselor.id}", datetime.now(UTC)))
+    typer.echo(f"New password set for {counselor.login}.")
+
+
+@counselor_app.command("disable")
+def counselor_disable(
+    login: Annotated[str, typer.Argument(help="The dashboard login")],
+) -> None:
+    """Stop a counselor's access (dashboard sessions end at their next click)."""
+    from storage.records import AuditRecord
+
+    counselor = _counselor_by_login(login)
+    counselor.active = False
+    _save_counselor(counselor, AuditRecord("cli", "counselor.disable",
+                                           f"counselor:{counselor.id}", datetime.now(UTC)))
+    typer.echo(f"{counselor.login} can no longer log in or act.")
+
+
+def _valid_login(login: str) -> bool:
+    return 3 <= len(login) <= 100 and all(c.isalnum() or c in "._-@" for c in login)
+
+
+def _new_password(from_stdin: bool) -> str:
+    """A new password from standard input or typed twice; never from a command-line flag,
+    which would end up in shell history and process lists."""
+    from bot.dashboard.passwords import password_problem
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password)
+    if problem:
+        raise typer.BadParameter(problem)
+    return password
+
+
+def _counselor_by_login(login: str) -> CounselorRecord:
+    from bot.composition import open_database
+
+    with open_database(_settings())() as uow:
+        counselor = uow.counselors.by_login(login)
+    if counselor is None:
+        typer.echo(f"No counselor with the login {login}.", err=True)
+        raise typer.Exit(1)
+    return counselor
+
+
+def _save_counselor(counselor: CounselorRecord, entry: AuditRecord) -> None:
+    from bot.composition import open_database
+
+    with open_database(_settings())() as uow:
+        uow.counselors.save(counselor)
+        uow.audit.add(entry)
+        uow.commit()
 
 
 @nlu_app.command("parse")

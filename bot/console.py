@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from dialogues import ChannelName, ClientKey, Engine, Incoming, Outgoing
+from dialogues.ids import parse_id
 from dialogues.messages import Button
 
 
@@ -21,6 +23,10 @@ class ConsoleChannel:
     async def send(self, to: ClientKey, message: Outgoing) -> bool:
         text = f"🔊 {message.voice}" if message.voice else message.text
         print(f"\n🤖 {text}", file=self.out)
+        if message.attachment is not None:  # a terminal has no downloads: save it here
+            path = Path(message.attachment.filename).resolve()
+            path.write_bytes(message.attachment.content)
+            print(f"   📎 {path}", file=self.out)
         buttons = message.flat_buttons
         if buttons:
             self.choices = buttons
@@ -30,8 +36,9 @@ class ConsoleChannel:
 
     def to_incoming(self, key: ClientKey, line: str) -> Incoming:
         stripped = line.strip()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self.choices):
-            return Incoming.button(key, self.choices[int(stripped) - 1].payload)
+        number = parse_id(stripped)
+        if number is not None and 1 <= number <= len(self.choices):
+            return Incoming.button(key, self.choices[number - 1].payload)
         return Incoming.typed(key, line)
 
 

@@ -8,8 +8,11 @@ notice a counselor just planned.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -41,6 +44,23 @@ class DispatchClock:
             self._again = True
         elif self.scheduler.running:
             self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
+
+    def daily(self, at: str, timezone: str, job: Callable[[], object], name: str) -> None:
+        """Run a blocking job (retention) once a day at a local time, in a worker thread.
+
+        Every process with a clock runs it; the job must be safe to run twice."""
+        hour, minute = (int(x) for x in at.split(":"))
+
+        async def run() -> None:
+            try:
+                result = await asyncio.to_thread(job)
+                log.info("%s: %s", name, result)
+            except Exception:
+                log.exception("%s failed; it runs again tomorrow", name)
+
+        self.scheduler.add_job(run, "cron", hour=hour, minute=minute,
+                               timezone=ZoneInfo(timezone), id=f"werkmaat-{name}",
+                               coalesce=True, misfire_grace_time=3600, replace_existing=True)
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -10,10 +10,13 @@ when several processes share the database, in memory otherwise.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
 from storage.send_slots import Limit, SendSlots
+
+log = logging.getLogger(__name__)
 
 # Evenly spaced at 29 a second, 30 messages fit in one second (29 gaps of 34.5 ms): a few
 # milliseconds of network jitter then make a 31st, and Telegram answers 429 (measured with the
@@ -43,7 +46,10 @@ class TelegramPace:
         """Telegram answered 429: every process holds back until `retry_after` has passed.
         Several 429s at once hold until the latest of them, they do not add up."""
         until = time.time() + seconds
-        await asyncio.to_thread(self.slots.hold, f"{self.scope}:all", until)
+        try:
+            await asyncio.to_thread(self.slots.hold, f"{self.scope}:all", until)
+        except Exception:  # the sender still waits out its own retry_after
+            log.warning("the shared send book cannot be reached; this 429 holds only its sender")
 
     async def wait(self, chat_id: int, bulk: bool = False) -> float:
         """Book the next moment this message may go, and sleep until then; returns the wait.
@@ -55,7 +61,7 @@ class TelegramPace:
         limits = self.limits(chat_id, bulk)
         waited = 0.0
         for _attempt in range(REBOOKS):
-            moment = await asyncio.to_thread(self._book, limits)
+            moment = await self._reserve(limits)
             delay = moment - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -64,6 +70,16 @@ class TelegramPace:
             if delay > -LATE:
                 return waited
         return waited
+
+    async def _reserve(self, limits: list[Limit]) -> float:
+        """A moment from the shared book; while the book cannot be reached (its database is
+        restarting, say) the message goes now: a reply waiting for the database would be a
+        reply lost, and Telegram's 429s still hold the sender back."""
+        try:
+            return await asyncio.to_thread(self._book, limits)
+        except Exception:
+            log.warning("the shared send book cannot be reached; sending without it")
+            return time.time()
 
     def _book(self, limits: list[Limit]) -> float:
         return self.slots.reserve(limits, time.time())

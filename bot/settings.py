@@ -6,7 +6,7 @@ Every setting has the prefix WERKMAAT_ (e.g. WERKMAAT_DATABASE_URL); the README 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +20,7 @@ from dialogues.reminder_times import (
     parse_offsets,
     parse_quiet_hours,
 )
+from dialogues.retention import RetentionPolicy
 from dialogues.settings import DEFAULT_MUNICIPALITIES, DialogueSettings
 
 
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     # Address of the web chat, the counselor page and the webhook.
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # /healthz, /readyz and /metrics of a bot or dispatcher process (the web role serves them
+    # on web_port); unset: those roles open no port.
+    health_port: int | None = None
     # Local time of the programme: dates shown to clients, office hours, reminders.
     timezone: str = "Europe/Brussels"
     # The programme's name as clients know it.
@@ -63,8 +67,10 @@ class Settings(BaseSettings):
     quiet_hours: str = DEFAULT_QUIET_HOURS
     # Seconds between the dispatcher's looks at the scheduled-message table.
     dispatch_interval: float = Field(default=2.0, gt=0, le=300)
-    # Messages a second to Telegram for all processes together (Telegram allows about 30).
-    telegram_messages_per_second: float = Field(default=GLOBAL_PER_SECOND, gt=0, le=30)
+    # Messages a second to Telegram for all processes together: Telegram allows about 30; a bot
+    # with paid broadcasts may send up to 1,000 (the benchmark uses that to measure Werkmaat
+    # itself, not Telegram's limit).
+    telegram_messages_per_second: float = Field(default=GLOBAL_PER_SECOND, gt=0, le=1000)
     # After-care check-in days per contract type, e.g. "interim,day_contract:2,7,14,30,60,90;
     # permanent:7,30,90,180"; contract types not named keep their defaults.
     nazorg_schedule: str = ""
@@ -78,6 +84,21 @@ class Settings(BaseSettings):
     voice_notes: bool = True
     # Log level: DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
+    # Log lines as "plain" text or "json" (one object a line, for a log collector).
+    log_format: Literal["plain", "json"] = "plain"
+    # Keys that encrypt messages and personal free text in the case store, comma-separated,
+    # each from `werkmaat encryption key`: the first encrypts, every one decrypts (rotation,
+    # docs/encryption.md). Without keys nothing is encrypted.
+    encryption_keys: SecretStr | None = None
+    # Retention (docs/privacy.md): months after a client's last case closed until what was
+    # said is deleted, and until the client is erased (only the anonymous case stays)…
+    retention_messages_months: int = Field(default=12, ge=1, le=120)
+    retention_client_months: int = Field(default=24, ge=1, le=240)
+    # …days until contacts who never registered are erased, and until unread web chat
+    # messages are deleted; local time of the daily run ("off": only `werkmaat retention run`).
+    retention_contact_days: int = Field(default=30, ge=1, le=3650)
+    retention_outbox_days: int = Field(default=30, ge=1, le=3650)
+    retention_daily_at: str = "03:30"
 
     @field_validator("municipalities", mode="before")
     @classmethod
@@ -87,7 +108,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("telegram_token", "webhook_secret", "webhook_url", "telegram_base_url",
-                     "rasa_url", "rasa_token", mode="before")
+                     "rasa_url", "rasa_token", "encryption_keys", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -112,6 +133,16 @@ class Settings(BaseSettings):
         parse_schedule(value)
         return value
 
+    @field_validator("retention_daily_at")
+    @classmethod
+    def _valid_daily_at(cls, value: str) -> str:
+        if value.strip().lower() == "off":
+            return "off"
+        hours, _, minutes = value.strip().partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("a local time like 03:30, or off")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
     @field_validator("quiet_hours")
     @classmethod
     def _valid_quiet_hours(cls, value: str) -> str:
@@ -134,6 +165,11 @@ class Settings(BaseSettings):
         from dialogues.nazorg import parse_schedule
 
         return {k.value: v for k, v in parse_schedule(self.nazorg_schedule).items()}
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        return RetentionPolicy(self.retention_messages_months, self.retention_client_months,
+                               self.retention_contact_days, self.retention_outbox_days)
 
     @property
     def telegram_enabled(self) -> bool:

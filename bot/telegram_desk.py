@@ -14,30 +14,34 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
-from bot.telegram_channel import TelegramChannel
+from bot.telegram_channel import TelegramChannel, split_text
 from dialogues import ChannelName, ClientKey, CounselorAlert, Outgoing
 from dialogues.appointment_commands import AppointmentCommands
 from dialogues.appointments import Actor, next_appointment
 from dialogues.channel import Channel
 from dialogues.counselor_desk import CounselorDesk, DeskOutcome
 from dialogues.i18n import N_, Translator
+from dialogues.ids import parse_id
 from dialogues.messages import Button, Relay
 from dialogues.nazorg_commands import AftercareCommands
 from dialogues.scheduled_messages import DESK_APPOINTMENT
 from dialogues.topic_commands import CommandOutcome, TopicCommands
 from storage.records import EscalationStatus, TopicRecord
 from storage.repositories import UnitOfWorkFactory
+from storage.sql.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
 CLAIM = "desk:claim:"
 HAND_BACK = "desk:back:"
 GROUP_MESSAGES_PER_MINUTE = 20
+FLUSH_AFTER = timedelta(seconds=30)  # a turn announces its own new work well within this
 
 
 class GroupPace:
@@ -111,15 +115,19 @@ class TelegramCounselorDesk:
                 self.chat_id, int(client.external_id), int(relay.channel_message_id),
                 message_thread_id=thread))
             return
-        await self._post_in_topic(relay.client_id, f"👤 {name}: {relay.text}", None)
+        for part in split_text(f"👤 {name}: {relay.text}"):  # Telegram takes 4,096 at most
+            await self._post_in_topic(relay.client_id, part, None)
 
     async def flush(self) -> None:
-        """Announce work stored while Telegram was unreachable or the bot was down."""
+        """Announce work stored while Telegram was unreachable or the bot was down. Work of
+        the last half minute is left to the turn that stored it, which announces it itself
+        (in this process or another worker)."""
         def pending() -> list[CounselorAlert]:
+            settled = datetime.now(UTC) - FLUSH_AFTER
             with self.store() as uow:
                 return [CounselorAlert(t.id, t.summary, t.client_id,
                                        t.priority.value == "urgent")
-                        for t in uow.tasks.unnotified()]
+                        for t in uow.tasks.unnotified() if t.created_at <= settled]
         for alert in await asyncio.to_thread(pending):
             await self.alert(alert)
 
@@ -143,12 +151,15 @@ class TelegramCounselorDesk:
         """A private message to one counselor (a coordinator who must know)."""
         await self.channel._call(lambda: self.bot.send_message(user_id, text))
 
-    async def watch(self, every_seconds: float = 60.0) -> None:
-        """The desk's clock: stored work announced, unclaimed work announced again."""
+    async def watch(self, every_seconds: float = 60.0,
+                    leadership: Leadership | None = None) -> None:
+        """The desk's clock: stored work announced, unclaimed work announced again; with
+        several workers, by the one that leads."""
         while True:
             try:
-                await self.flush()
-                await self.remind()
+                if leadership is None or await asyncio.to_thread(leadership.lead):
+                    await self.flush()
+                    await self.remind()
             except Exception:
                 log.exception("the counselor desk's round failed; it tries again")
             await asyncio.sleep(every_seconds)
@@ -183,9 +194,15 @@ class TelegramCounselorDesk:
         if (message is None or message.from_user is None or message.from_user.is_bot
                 or not message.is_topic_message or message.message_thread_id is None):
             return
-        topic = await asyncio.to_thread(self._topic_by_thread, message.message_thread_id)
-        if topic is None:
-            return
+        topic = await self._client_topic(message.message_thread_id)
+        if topic is None or update.update_id <= topic.handled_update:
+            return  # the group's own topic, or delivered again after a crash: done before
+        await self._in_topic(message, topic)
+        await asyncio.to_thread(self._handled, topic, update.update_id)
+
+    async def _in_topic(self, message: Message, topic: TopicRecord) -> None:
+        """A counselor's command or message to the client in the client's topic."""
+        assert message.from_user is not None and message.message_thread_id is not None
         command = _command(message.text or "", self._command_names())
         if command is not None:
             await self._appointment_command(topic.client_id, message.from_user.id, *command,
@@ -224,9 +241,10 @@ class TelegramCounselorDesk:
         if self.appointments is None:
             return
         parts = data.removeprefix(DESK_APPOINTMENT).split(":")
-        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        numbers = [parse_id(p) for p in parts[1:]] if len(parts) == 3 else []
+        if len(numbers) != 2 or numbers[0] is None or numbers[1] is None:
             return
-        action, appointment_id, version = parts[0], int(parts[1]), int(parts[2])
+        action, appointment_id, version = parts[0], numbers[0], numbers[1]
         actor = await self._actor(user_id, f"appointment.{action}",
                                   f"appointment:{appointment_id}")
         if actor is None:
@@ -307,6 +325,24 @@ class TelegramCounselorDesk:
         await self._post(header, None, thread)
         return thread
 
+    async def _client_topic(self, thread_id: int) -> TopicRecord | None:
+        """The client a topic belongs to; None for the group's own topics. A topic being
+        created right now is waited for: its first message can come before it is stored."""
+        topic = await asyncio.to_thread(self._topic_by_thread, thread_id)
+        if topic is None and any(lock.locked() for lock in self._topic_locks.values()):
+            for lock in list(self._topic_locks.values()):
+                async with lock:
+                    pass
+            topic = await asyncio.to_thread(self._topic_by_thread, thread_id)
+        return topic
+
+    async def note(self, client_id: int, text: str) -> None:
+        """What a counselor did elsewhere (the dashboard), in the client's topic if it has one,
+        so colleagues who work in Telegram see the same story."""
+        if await asyncio.to_thread(self._stored_topic, client_id) is None:
+            return
+        await self._post_in_topic(client_id, text, None)
+
     async def _post_in_topic(self, client_id: int, text: str,
                              markup: InlineKeyboardMarkup | None) -> bool:
         thread = await self._topic(client_id)
@@ -355,6 +391,17 @@ class TelegramCounselorDesk:
     def _topic_by_thread(self, thread_id: int) -> TopicRecord | None:
         with self.store() as uow:
             return uow.topics.by_thread(self.chat_id, thread_id)
+
+    def _handled(self, topic: TopicRecord, update_id: int) -> None:
+        """Telegram may deliver an update again until it hears it was handled (a crash in
+        between); the topic remembers the last one. A crash before this commit is the window
+        in which a counselor's message could reach the client twice."""
+        with self.store() as uow:
+            stored = uow.topics.for_client(topic.client_id)
+            if stored is not None and stored.thread_id == topic.thread_id:
+                uow.topics.save(replace(stored, handled_update=max(stored.handled_update,
+                                                                   update_id)))
+                uow.commit()
 
     def _save_topic(self, client_id: int, thread_id: int) -> None:
         with self.store() as uow:
@@ -419,10 +466,8 @@ def _command(text: str, names: tuple[str, ...]) -> tuple[str, str] | None:
 
 
 def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        return -1
+    found = parse_id(text)
+    return -1 if found is None else found
 
 
 __all__ = ["CLAIM", "HAND_BACK", "GroupPace", "TelegramCounselorDesk"]

@@ -11,22 +11,29 @@ import base64
 import hmac
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from bot.composition import Werkmaat
+from bot.dashboard.app import install_dashboard
+from bot.dashboard.pages import DashboardServices, Deliver
+from bot.health import install_health
 from bot.speech import Speech
 from bot.web_outbox import WebChatOutbox
 from dialogues import ChannelName, ClientKey, Incoming, Outgoing
-from dialogues.channel import AlertSink, CollectingChannel
+from dialogues.channel import AlertSink, Channel, CollectingChannel
+from dialogues.engine import utcnow
 from dialogues.i18n import Translator
+from dialogues.ids import MAX_ID
 from dialogues.languages import from_locale_hint
 
 log = logging.getLogger(__name__)
@@ -56,6 +63,8 @@ class WebMessage:
     dir: str
     buttons: list[list[WebButton]]
     audio: str = ""  # a data: URI with the voice note, when one was asked for
+    file: str = ""  # a data: URI with a file for the client (their data export)
+    file_name: str = ""
 
 
 def to_web(message: Outgoing, speech: Speech | None = None) -> WebMessage:
@@ -67,28 +76,48 @@ def to_web(message: Outgoing, speech: Speech | None = None) -> WebMessage:
             audio = "data:audio/ogg;base64," + base64.b64encode(ogg).decode("ascii")
         else:
             text = message.voice
+    file = file_name = ""
+    if message.attachment is not None:
+        file = (f"data:{message.attachment.mime_type};base64,"
+                + base64.b64encode(message.attachment.content).decode("ascii"))
+        file_name = message.attachment.filename
     return WebMessage(text, message.language, "rtl" if message.rtl else "ltr",
                       [[WebButton(b.label, b.payload) for b in row] for row in message.buttons],
-                      audio)
+                      audio, file, file_name)
+
+
+HandleUpdate = Callable[[Any], Awaitable[None]]
 
 
 def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
-               telegram_updates: asyncio.Queue[Any] | None = None,
-               telegram_bot: Any = None) -> FastAPI:
-    """The ASGI app; Telegram's webhook route exists only when a queue for updates is given."""
+               telegram_updates: HandleUpdate | None = None,
+               telegram_bot: Any = None, dashboard: DashboardServices | None = None) -> FastAPI:
+    """The ASGI app; Telegram's webhook route exists only when `telegram_updates` is given.
+
+    The webhook answers 200 only once the update was handled (the turn committed, its replies
+    sent): a crash before that makes Telegram deliver it again, and the engine recognises a
+    message delivered again, so nothing is lost and nothing changes twice.
+
+    `dashboard` wires the counselors' pages to the live channels and the dispatcher; without
+    it, replies reach web chat clients only (tests, and a Werkmaat without Telegram).
+    """
     app = FastAPI(title="Werkmaat", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def refused(request: Request, exc: RequestValidationError) -> Response:
+        """422 with where and why, never the input itself (it may not even be printable)."""
+        errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
     settings = werkmaat.settings
-    staff = Translator(settings.dialogue.staff_language, settings.timezone)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/chat")
 
-    @app.get("/healthz")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    install_health(app, werkmaat.database, werkmaat.metrics)
 
     @app.get("/chat", response_class=HTMLResponse)
     async def chat_page(request: Request) -> Response:
@@ -133,9 +162,10 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
         """What a counselor wrote since `after`: the page asks every few seconds."""
         token = request.cookies.get(COOKIE)
         if not _valid_token(token):
-            return JSONResponse({"messages": [], "last": after})
+            return JSONResponse({"messages": [], "last": min(max(after, 0), MAX_ID)})
         assert token is not None
-        waiting = await asyncio.to_thread(outbox.waiting, token, max(after, 0))
+        after = min(max(after, 0), MAX_ID)  # beyond any id: nothing newer, never an error
+        waiting = await asyncio.to_thread(outbox.waiting, token, after)
         messages = [asdict(WebMessage(m.text, m.language, "rtl" if m.rtl else "ltr",
                                       [[WebButton(label, payload) for label, payload in row]
                                        for row in m.buttons]))
@@ -143,18 +173,8 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
         return JSONResponse({"messages": messages,
                              "last": waiting[-1].id if waiting else max(after, 0)})
 
-    @app.get("/dashboard", response_class=HTMLResponse)
-    async def dashboard(request: Request) -> Response:
-        def figures() -> dict[str, Any]:
-            with werkmaat.database() as uow:
-                cases = uow.cases.recent(1000)
-                tasks = uow.tasks.open(1000)
-            return {"cases": len(cases), "tasks": len(tasks),
-                    "urgent": sum(1 for t in tasks if t.priority.value == "urgent")}
-        data = await asyncio.to_thread(figures)
-        return templates.TemplateResponse(request, "dashboard.html",
-                                          {"programme": settings.programme_name, "_": staff.gettext,
-                                           **data})
+    install_dashboard(app, dashboard or DashboardServices(
+        werkmaat.database, settings, utcnow, deliver=channel_delivery({ChannelName.WEB: outbox})))
 
     if telegram_updates is not None:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
@@ -171,10 +191,24 @@ def create_app(werkmaat: Werkmaat, alerts: AlertSink | None = None,
             except Exception:
                 log.warning("unreadable webhook body refused")
                 return Response(status_code=400)
-            await telegram_updates.put(update)
+            await telegram_updates(update)
             return Response(status_code=200)
 
     return app
+
+
+def channel_delivery(channels: Mapping[ChannelName, Channel]) -> Deliver:
+    """Deliver to a client on whichever of these channels they use."""
+
+    async def deliver(key: ClientKey, message: Outgoing) -> bool:
+        channel = channels.get(key.channel)
+        if channel is None:
+            log.info("a %s client has no live channel; the message waits in their case",
+                     key.channel.value)
+            return False
+        return await channel.send(key, message)
+
+    return deliver
 
 
 def _client_language(werkmaat: Werkmaat, token: str | None, request: Request) -> str:

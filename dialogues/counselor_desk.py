@@ -1,8 +1,9 @@
 """What counselors do with an escalation: claim it, talk to the client, hand back to the bot.
 
-Channel-agnostic like the engine: an adapter (the counselors' Telegram group, later the
-dashboard) names the counselor by their Telegram user id and delivers what comes back. Only
-registered, active counselors can act; every action, allowed or refused, is in the audit log.
+Channel-agnostic like the engine: an adapter (the counselors' Telegram group, the dashboard)
+names the counselor (by Telegram user id or by dashboard login) and delivers what comes back.
+Only registered, active counselors can act; every action, allowed or refused, is in the audit
+log.
 """
 
 from __future__ import annotations
@@ -32,6 +33,23 @@ from storage.repositories import UnitOfWork, UnitOfWorkFactory
 
 CHANNEL_PREFERENCE = (ChannelName.TELEGRAM.value, ChannelName.WEB.value,
                       ChannelName.CONSOLE.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """Who acts: a Telegram account in the counselors' group, or a dashboard login.
+
+    A bare int given to the desk's methods is a Telegram user id.
+    """
+
+    telegram_user_id: int | None = None
+    counselor_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.counselor_id is not None:
+            return f"counselor:{self.counselor_id}"
+        return f"telegram:{self.telegram_user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +84,9 @@ class CounselorDesk:
         self.clock = clock
         self.staff = Translator(settings.staff_language, settings.timezone)
 
-    def claim(self, escalation_id: int, telegram_user_id: int) -> DeskOutcome:
+    def claim(self, escalation_id: int, who: int | Staff) -> DeskOutcome:
         with self.store() as uow:
-            counselor = self._authorised(uow, telegram_user_id, "escalation.claim",
+            counselor = self._authorised(uow, who, "escalation.claim",
                                          f"escalation:{escalation_id}")
             escalation = uow.escalations.get(escalation_id)
             if counselor is None or escalation is None:
@@ -94,10 +112,10 @@ class CounselorDesk:
             uow.commit()
             return outcome
 
-    def reply(self, client_id: int, telegram_user_id: int, text: str) -> DeskOutcome:
+    def reply(self, client_id: int, who: int | Staff, text: str) -> DeskOutcome:
         """A counselor writes to a client; an open escalation becomes theirs."""
         with self.store() as uow:
-            counselor = self._authorised(uow, telegram_user_id, "client.message",
+            counselor = self._authorised(uow, who, "client.message",
                                          f"client:{client_id}")
             client = uow.clients.get(client_id)
             if counselor is None or client is None or not text.strip():
@@ -121,10 +139,10 @@ class CounselorDesk:
             uow.commit()
             return outcome
 
-    def hand_back(self, client_id: int, telegram_user_id: int) -> DeskOutcome:
+    def hand_back(self, client_id: int, who: int | Staff) -> DeskOutcome:
         """The person is done: the escalation is resolved and the bot takes over again."""
         with self.store() as uow:
-            counselor = self._authorised(uow, telegram_user_id, "escalation.resolve",
+            counselor = self._authorised(uow, who, "escalation.resolve",
                                          f"client:{client_id}")
             client = uow.clients.get(client_id)
             escalation = uow.escalations.active_for(client_id)
@@ -183,22 +201,28 @@ class CounselorDesk:
             uow.commit()
         return reminders
 
-    def authorise(self, telegram_user_id: int, action: str, subject: str
+    def authorise(self, who: int | Staff, action: str, subject: str
                   ) -> CounselorRecord | None:
-        """The registered, active counselor behind a Telegram account, or None; audited."""
+        """The registered, active counselor behind a Telegram account or login, or None; audited."""
         with self.store() as uow:
-            counselor = self._authorised(uow, telegram_user_id, action, subject)
+            counselor = self._authorised(uow, who, action, subject)
             uow.commit()
         return counselor
 
     # ---- helpers ----------------------------------------------------------------------------
 
-    def _authorised(self, uow: UnitOfWork, telegram_user_id: int, action: str,
+    def _authorised(self, uow: UnitOfWork, who: int | Staff, action: str,
                     subject: str) -> CounselorRecord | None:
-        counselor = uow.counselors.by_telegram_id(telegram_user_id)
+        staff = Staff(telegram_user_id=who) if isinstance(who, int) else who
+        if staff.counselor_id is not None:
+            counselor = uow.counselors.get(staff.counselor_id)
+        elif staff.telegram_user_id is not None:
+            counselor = uow.counselors.by_telegram_id(staff.telegram_user_id)
+        else:
+            counselor = None
         allowed = counselor is not None and counselor.active
         uow.audit.add(AuditRecord(
-            actor=f"counselor:{counselor.id}" if counselor else f"telegram:{telegram_user_id}",
+            actor=f"counselor:{counselor.id}" if counselor else staff.label,
             action=action if allowed else f"{action}.refused", subject=subject,
             created_at=self.clock()))
         return counselor if allowed else None

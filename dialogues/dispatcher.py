@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
 LEASE_MARGIN = timedelta(seconds=20)
 MAX_ATTEMPTS = 6
+RECORD_ATTEMPTS = 6  # waits 0.5 + 1 + 2 + 4 + 8 s for the store, within LEASE_MARGIN
 NAZORG_KINDS = (ScheduledKind.NAZORG_CHECKIN, ScheduledKind.NAZORG_SILENCE)
 PARALLEL_CLIENTS = 16  # clients served at once by one dispatcher; one client's rows in order
 
@@ -150,11 +151,26 @@ class Dispatcher:
                 break
         if not delivered:
             return await asyncio.to_thread(self._failed_attempt, row, "not delivered")
-        done = await asyncio.to_thread(self._finish, row, ScheduledStatus.SENT, rendered)
+        done = await self._record_sent(row, rendered)
         if done is None:
             log.warning("scheduled message %s was sent after its lease ran out", row.id)
             return DispatchStats(sent=1, lost_lease=1)
         return DispatchStats(sent=1)
+
+    async def _record_sent(self, row: ScheduledMessageRecord,
+                           rendered: Rendered) -> list[CounselorAlert] | None:
+        """Mark a delivered row sent. The message is out, so a store away for a moment (a
+        database restart) is waited for: giving up would send it again when the lease ends."""
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                return await asyncio.to_thread(self._finish, row, ScheduledStatus.SENT, rendered)
+            except Exception:
+                if attempt == RECORD_ATTEMPTS:
+                    raise
+                log.warning("could not record scheduled message %s as sent (attempt %d of %d)",
+                            row.id, attempt, RECORD_ATTEMPTS)
+                await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
 
     async def _announce(self, alerts: list[CounselorAlert]) -> None:
         if self.alerts is None:

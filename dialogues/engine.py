@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import replace
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from dialogues.channel import AlertSink, Channel
+from dialogues.flood import FloodGate
 from dialogues.flows import (
     appointment_answers,
     first_contact,
     nazorg_answers,
+    privacy,
     registered,
     rights,
 )
@@ -46,7 +51,7 @@ from storage.records import (
     StateRecord,
     TaskKind,
 )
-from storage.repositories import UnitOfWork, UnitOfWorkFactory
+from storage.repositories import StoreUnavailable, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +69,45 @@ MEDIA_NAMES = {InputKind.VOICE: N_("een spraakbericht"), InputKind.AUDIO: N_("ee
                InputKind.PHOTO: N_("een foto"), InputKind.DOCUMENT: N_("een document")}
 
 
+@dataclass(frozen=True, slots=True)
+class TurnFacts:
+    """What one handled message looked like, for metrics: no words, no names."""
+
+    channel: str
+    language: str
+    seconds: float  # the whole turn, store included
+    nlu_seconds: float | None  # None: nothing to parse (a button, a command, media)
+    intent: str
+    confidence: float | None
+    replies: int
+    failed: bool = False
+
+
+class TurnObserver(Protocol):
+    def turn_done(self, facts: TurnFacts) -> None: ...
+
+
+STORE_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)  # a database restart takes seconds
+
+
+class ClientHold(Protocol):
+    """Keeps other processes from handling a client's messages meanwhile (the store's)."""
+
+    def __call__(self, channel: str, external_id: str) -> AbstractContextManager[None]: ...
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 class Engine:
     def __init__(self, store: UnitOfWorkFactory, nlu: NLU, settings: DialogueSettings,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 observer: TurnObserver | None = None,
+                 hold: ClientHold | None = None) -> None:
         self.store = store
+        self.hold = hold
+        self.observer = observer
         self.nlu = nlu
         self.settings = settings
         self.clock = clock
@@ -81,13 +117,35 @@ class Engine:
                                                   **nazorg_answers.HANDLERS,
                                                   **rights.HANDLERS}
         self._locks = KeyedLocks()
+        self.flood = FloodGate(settings.flood_rate, settings.flood_burst)
 
     async def receive(self, incoming: Incoming, channel: Channel,
                       alerts: AlertSink | None = None) -> Reply:
         """Handle a message and deliver the replies through the channel it came from."""
+        if incoming.delivery is None or self.hold is None:
+            return await self._receive(incoming, channel, alerts)
+        # A channel that delivers again (Telegram, after a time-out or a crash) may hand the
+        # same message to another worker while this one still answers it: that worker waits
+        # here, then finds the reply sent and sends nothing twice.
+        held = self.hold(incoming.client.channel.value, incoming.client.external_id)
+        try:
+            await asyncio.to_thread(held.__enter__)
+        except Exception:  # the store is away; the turn itself waits for it
+            log.warning("could not hold the client for this delivery", exc_info=True)
+            return await self._receive(incoming, channel, alerts)
+        try:
+            return await self._receive(incoming, channel, alerts)
+        finally:
+            await asyncio.to_thread(held.__exit__, None, None, None)
+
+    async def _receive(self, incoming: Incoming, channel: Channel,
+                       alerts: AlertSink | None) -> Reply:
         reply = await self.handle_async(incoming)
         for message in reply.messages:
             await channel.send(incoming.client, message)
+            if incoming.delivery is not None:
+                async with self._locks.hold(str(incoming.client)):
+                    await asyncio.to_thread(self._went_out, incoming)
         if alerts is not None:
             for alert in reply.alerts:
                 try:
@@ -102,14 +160,51 @@ class Engine:
                     log.exception("a client's message was not relayed now; it is in the case")
         return reply
 
+    def _went_out(self, incoming: Incoming) -> None:
+        """A message of the reply went out (or was given up on): delivered again, this
+        message does not go again (`Conversation.handled_before`). A crash before this commit
+        sends it twice: the window, one round trip per message."""
+        try:
+            with self.store() as uow:
+                key = incoming.client
+                client = uow.clients.by_identity(key.channel.value, key.external_id)
+                stored = uow.states.load(client.id) if client else None
+                if client is None or stored is None:
+                    return
+                conversation = Conversation.from_stored(stored.step, stored.data)
+                if (conversation.delivered.get(key.channel.value) != incoming.delivery
+                        or not conversation.last_reply):
+                    return
+                conversation.last_reply = conversation.last_reply[1:]
+                uow.states.save(client.id, StateRecord(stored.step, conversation.to_data(),
+                                                       stored.updated_at))
+                uow.commit()
+        except Exception:  # delivered again, it would go twice; nothing is lost
+            log.warning("could not note that a reply went out", exc_info=True)
+
     async def handle_async(self, incoming: Incoming) -> Reply:
         """Handle messages of one client strictly in order; never raise to the channel."""
-        async with self._locks.hold(str(incoming.client)):
+        key = str(incoming.client)
+        if self.flood.too_many(self._locks.waiting(key)):
+            return Reply()  # a script, not a person: deliberately unanswered (and logged)
+        async with self._locks.hold(key):
             try:
-                return await asyncio.to_thread(self.handle, incoming)
+                await self.flood.wait_turn(key)
+                return await self._handle_waiting_for_store(incoming)
             except Exception:
                 log.exception("turn failed for a %s client", incoming.client.channel.value)
                 return self.apology(incoming)
+
+    async def _handle_waiting_for_store(self, incoming: Incoming) -> Reply:
+        """A store away for a moment (a database restart) is waited for, not apologised for:
+        the turn was rolled back, so trying it again is safe."""
+        for wait in STORE_WAITS:
+            try:
+                return await asyncio.to_thread(self.handle, incoming)
+            except StoreUnavailable:
+                log.warning("the case store is away; the turn tries again in %.1f s", wait)
+                await asyncio.sleep(wait)
+        return await asyncio.to_thread(self.handle, incoming)
 
     def apology(self, incoming: Incoming) -> Reply:
         """A polite answer when something broke on our side; the client may simply retry."""
@@ -127,9 +222,39 @@ class Engine:
                                language=code, rtl=tr.rtl)])
 
     def handle(self, incoming: Incoming) -> Reply:
+        started = time.perf_counter()
+        if "\x00" in incoming.text + incoming.payload + incoming.command_args:
+            # NUL is no character anyone types, and PostgreSQL cannot store it in text
+            incoming = replace(incoming, text=incoming.text.replace("\x00", ""),
+                               payload=incoming.payload.replace("\x00", ""),
+                               command_args=incoming.command_args.replace("\x00", ""))
         parse = self._parse(incoming)
+        nlu_seconds = time.perf_counter() - started if parse is not None else None
+        try:
+            reply, code = self._handle(incoming, parse)
+        except Exception:
+            self._observe(incoming, started, nlu_seconds, parse, "", 0, failed=True)
+            raise
+        self._observe(incoming, started, nlu_seconds, parse, code, len(reply.messages))
+        return reply
+
+    def _observe(self, incoming: Incoming, started: float, nlu_seconds: float | None,
+                 parse: ParseResult | None, language: str, replies: int,
+                 failed: bool = False) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer.turn_done(TurnFacts(
+                incoming.client.channel.value, language, time.perf_counter() - started,
+                nlu_seconds, parse.intent if parse else "", parse.confidence if parse else None,
+                replies, failed))
+        except Exception:
+            log.exception("a metrics observer failed; the turn is not affected")
+
+    def _handle(self, incoming: Incoming, parse: ParseResult | None) -> tuple[Reply, str]:
         now = self.clock()
         with self.store() as uow:
+            uow.clients.lock(incoming.client.channel.value, incoming.client.external_id)
             client = self._client(uow, incoming, now)
             stored = uow.states.load(client.id)
             conversation = Conversation.from_stored(stored.step if stored else None,
@@ -138,15 +263,27 @@ class Engine:
                         settings=self.settings, now=now, parse=parse,
                         tr=Translator(client.language, self.settings.timezone),
                         prompt_step=self._prompt)
+            channel = incoming.client.channel.value
+            again = (conversation.handled_before(channel, incoming.delivery, now)
+                     if incoming.delivery is not None else None)
+            if again is not None:  # delivered again after a crash: nothing changes twice
+                turn.reply.messages.extend(again)
+                return turn.reply, client.language
             self._dispatch(turn)
+            if turn.erased:  # nothing of this conversation may stay behind
+                uow.clients.save(client)
+                uow.commit()
+                return turn.reply, client.language
             self._offer_listening(turn)
+            if incoming.delivery is not None:
+                conversation.replied(channel, incoming.delivery, turn.reply.messages, now)
             client.last_seen_at = now
             uow.clients.save(client)
             uow.states.save(client.id, StateRecord(conversation.step.value,
                                                    conversation.to_data(), now))
             self._log(turn)
             uow.commit()
-        return turn.reply
+        return turn.reply, client.language
 
     # ---- routing ----------------------------------------------------------------------------
 
@@ -154,6 +291,9 @@ class Engine:
         incoming = turn.incoming
         if turn.step == Step.START:
             self._prompt(turn)
+            return
+        if privacy.handles(turn):  # the client's rights, also while a person has the chat
+            privacy.handle(turn)
             return
         with_person = turn.uow.escalations.active_for(turn.client.id)
         if with_person is not None and with_person.status == EscalationStatus.CLAIMED:
@@ -289,8 +429,8 @@ class Engine:
         elif name == "stop":
             self._stop(turn)
         else:
-            turn.say(_("Dat commando ken ik niet. Je kunt /start, /language, /help en /stop "
-                       "gebruiken."))
+            turn.say(_("Dat commando ken ik niet. Je kunt /start, /language, /help, /stop, "
+                       "/mydata en /delete gebruiken."))
             turn.reprompt()
 
     def _open_language_picker(self, turn: Turn) -> None:

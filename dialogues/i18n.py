@@ -38,9 +38,10 @@ def N_(message: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def translations(code: str, locales_dir: Path = LOCALES_DIR) -> _gettext.NullTranslations:
+def translations(code: str, locales_dir: Path = LOCALES_DIR, domain: str = DOMAIN
+                 ) -> _gettext.NullTranslations:
     """The compiled catalog for a language; the Dutch source text where none exists."""
-    loaded = Translations.load(str(locales_dir), [code], domain=DOMAIN)
+    loaded = Translations.load(str(locales_dir), [code], domain=domain)
     if isinstance(loaded, Translations):
         return loaded
     return _gettext.NullTranslations()
@@ -57,11 +58,12 @@ def isolate(value: object) -> str:
 class Translator:
     """Everything a flow needs to speak one language: gettext, formatting, dates."""
 
-    def __init__(self, code: str, timezone: str = "Europe/Brussels") -> None:
+    def __init__(self, code: str, timezone: str = "Europe/Brussels", domain: str = DOMAIN
+                 ) -> None:
         self.code = code
         self.rtl = language(code).rtl
         self.tz = ZoneInfo(timezone)
-        self._t = translations(code)
+        self._t = translations(code, domain=domain)
         self.locale = Locale.parse(BABEL_LOCALES.get(code, code))
 
     def gettext(self, message: str) -> str:

@@ -64,6 +64,9 @@ class Incoming:
     locale_hint: str = ""
     received_at: datetime | None = None
     channel_message_id: str = ""
+    # The channel's number for this delivery, rising with each one (Telegram's update_id): a
+    # message delivered again after a crash is recognised by it and not handled twice.
+    delivery: int | None = None
 
     @classmethod
     def typed(cls, client: ClientKey, text: str, **kw: object) -> Incoming:
@@ -103,12 +106,22 @@ class CalendarEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file for the client (their data export): channels that can send files attach it."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to a client. `buttons` are rows; `rtl` tells renderers the text direction.
 
     `voice` asks the channel to send that text as a spoken voice note in `language` (for
     clients who read little); channels that cannot play sound show the text instead.
-    `calendar` comes with an appointment: channels that can send files attach it.
+    `calendar` comes with an appointment, `attachment` with a data export: channels that can
+    send files attach them.
     """
 
     text: str
@@ -117,6 +130,7 @@ class Outgoing:
     rtl: bool = False
     voice: str = ""
     calendar: CalendarEvent | None = None
+    attachment: Attachment | None = None
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -12,6 +12,10 @@ class KeyedLocks:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
+    def waiting(self, key: str) -> int:
+        """Messages of this client being handled or waiting for their turn."""
+        return self._users.get(key, 0)
+
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(key, asyncio.Lock())

@@ -28,3 +28,5 @@ class DialogueSettings:
     # after-care check-in days per contract type ("interim" → (2, 7, …)); unnamed: defaults
     nazorg_schedule: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     content_dir: str = ""  # the rights content base (content/rights by default)
+    flood_rate: float = 5.0  # messages a second one client is answered at, after a burst of
+    flood_burst: int = 20

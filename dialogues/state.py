@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+from dialogues.messages import Button, Outgoing
+
+# Telegram hands out an unconfirmed update again for up to a day. After a week without any
+# update its numbers start anew at random, so an old number proves nothing.
+REDELIVERY_WINDOW = timedelta(days=1)
 
 
 class Step(StrEnum):
@@ -58,6 +65,35 @@ class Conversation:
     checkin: int = 0
     problem: str = ""
     rights: dict[str, str] = field(default_factory=dict)  # guided rights check answers so far
+    delivered: dict[str, int] = field(default_factory=dict)  # last delivery handled, by channel
+    delivered_at: dict[str, str] = field(default_factory=dict)  # and when (ISO 8601)
+    last_reply: list[dict[str, Any]] = field(default_factory=list)  # its messages not yet sent
+
+    def replied(self, channel: str, delivery: int, messages: list[Outgoing],
+                now: datetime) -> None:
+        """Remember the delivery just handled and its reply, in the turn's own commit."""
+        self.delivered[channel] = delivery
+        self.delivered_at[channel] = now.isoformat()
+        self.last_reply = [{"text": m.text or m.voice, "language": m.language, "rtl": m.rtl,
+                            "buttons": [[[b.label, b.payload] for b in row]
+                                        for row in m.buttons]} for m in messages]
+
+    def handled_before(self, channel: str, delivery: int,
+                       now: datetime) -> list[Outgoing] | None:
+        """None for a new delivery. For one handled before: what of its reply may not have
+        gone out (a crash came first); nothing if a later message was handled after it."""
+        last = self.delivered.get(channel)
+        at = self.delivered_at.get(channel)
+        if (last is None or delivery > last or at is None
+                or now - datetime.fromisoformat(at) > REDELIVERY_WINDOW):
+            return None
+        if delivery < last:
+            return []
+        return [Outgoing(str(m.get("text") or ""),
+                         tuple(tuple(Button(str(label), str(payload)) for label, payload in row)
+                               for row in m.get("buttons") or []),
+                         str(m.get("language") or "nl"), bool(m.get("rtl")))
+                for m in self.last_reply]
 
     def remember_for_speech(self, text: str, keep: int = 5) -> str:
         """Keep a reply so its 🔊 button can read it later; returns the button's key."""
@@ -74,7 +110,8 @@ class Conversation:
                 "spoken": dict(self.spoken), "spoken_seq": self.spoken_seq,
                 "appointment_id": self.appointment_id, "job_id": self.job_id,
                 "checkin": self.checkin, "problem": self.problem,
-                "rights": dict(self.rights)}
+                "rights": dict(self.rights), "delivered": dict(self.delivered),
+                "delivered_at": dict(self.delivered_at), "last_reply": list(self.last_reply)}
 
     @classmethod
     def from_stored(cls, step: str | None, data: dict[str, Any] | None) -> Conversation:
@@ -95,4 +132,7 @@ class Conversation:
                    int(data.get("spoken_seq") or 0), int(data.get("appointment_id") or 0),
                    int(data.get("job_id") or 0), int(data.get("checkin") or 0),
                    str(data.get("problem") or "")[:40],
-                   {str(k)[:20]: str(v)[:20] for k, v in (data.get("rights") or {}).items()})
+                   {str(k)[:20]: str(v)[:20] for k, v in (data.get("rights") or {}).items()},
+                   {str(k)[:20]: int(v) for k, v in (data.get("delivered") or {}).items()},
+                   {str(k)[:20]: str(v) for k, v in (data.get("delivered_at") or {}).items()},
+                   [m for m in data.get("last_reply") or [] if isinstance(m, dict)])

@@ -38,6 +38,7 @@ class Turn:
     tr: Translator
     prompt_step: Callable[[Turn], None]
     reply: Reply = field(default_factory=Reply)
+    erased: bool = False  # the client erased their data: keep no state, log nothing
 
     @property
     def step(self) -> Step:

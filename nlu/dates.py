@@ -207,7 +207,8 @@ class _Lexicon:
         entries.setdefault(language, meaning)
 
     def add_file(self, path: Path) -> None:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.load(path.read_text(encoding="utf-8"),
+                        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
         language = str(doc.get("language", path.stem))
         unknown = set(doc) - _KNOWN_KEYS
         if unknown:

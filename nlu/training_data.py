@@ -7,6 +7,10 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's parser reads the training data ten times faster than the pure-Python one: it is
+# part of every start-up.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
@@ -18,7 +22,7 @@ class Example:
 
 
 def read_rasa_file(path: Path, language: str) -> list[Example]:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}
     examples: list[Example] = []
     for block in doc.get("nlu", []):
         intent = block.get("intent")
@@ -47,7 +51,7 @@ def load_crisis_lexicon(data_dir: Path = DATA_DIR) -> dict[str, list[str]]:
     """Crisis phrases per language, all categories together."""
     lexicon: dict[str, list[str]] = {}
     for path in sorted((data_dir / "crisis").glob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}
         phrases = [str(p) for key, items in doc.items() if key != "language"
                    for p in (items or [])]
         lexicon[path.stem] = phrases

@@ -18,6 +18,7 @@ from storage.records import (
     EscalationStatus,
     IdentityRecord,
     InteractionRecord,
+    StaffSessionRecord,
     StateRecord,
     TaskKind,
     TaskPriority,
@@ -26,7 +27,7 @@ from storage.records import (
     TopicRecord,
     WebMessageRecord,
 )
-from storage.repositories import UnitOfWork, UnitOfWorkFactory
+from storage.repositories import StoreUnavailable, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "AuditRecord",
@@ -46,7 +47,9 @@ __all__ = [
     "EscalationStatus",
     "IdentityRecord",
     "InteractionRecord",
+    "StaffSessionRecord",
     "StateRecord",
+    "StoreUnavailable",
     "TaskKind",
     "TaskPriority",
     "TaskRecord",

@@ -5,18 +5,21 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from storage.records import (
     AppointmentRecord,
     AuditRecord,
     CaseRecord,
+    CaseStatus,
     CheckinRecord,
     ClientRecord,
+    ClientStatus,
     ConsentRecord,
+    ConsentState,
     CounselorRecord,
     EscalationRecord,
     EscalationStatus,
@@ -26,6 +29,7 @@ from storage.records import (
     RightsCheckRecord,
     ScheduledMessageRecord,
     ScheduledStatus,
+    StaffSessionRecord,
     StateRecord,
     TaskRecord,
     TaskStatus,
@@ -43,8 +47,10 @@ from storage.repositories import (
     EscalationRepository,
     InteractionRepository,
     JobRepository,
+    PrivacyRepository,
     RightsCheckRepository,
     ScheduleRepository,
+    StaffSessionRepository,
     StateRepository,
     TaskRepository,
     TopicRepository,
@@ -66,6 +72,7 @@ class _Tables:
     web_outbox: list[WebMessageRecord] = field(default_factory=list)
     audit: list[AuditRecord] = field(default_factory=list)
     counselors: dict[int, CounselorRecord] = field(default_factory=dict)
+    staff_sessions: dict[str, StaffSessionRecord] = field(default_factory=dict)
     appointments: dict[int, AppointmentRecord] = field(default_factory=dict)
     schedule: dict[int, ScheduledMessageRecord] = field(default_factory=dict)
     jobs: dict[int, JobRecord] = field(default_factory=dict)
@@ -110,6 +117,9 @@ class _Clients:
 
     def all(self) -> Sequence[ClientRecord]:
         return [copy.copy(c) for _, c in sorted(self.t.clients.items())]
+
+    def lock(self, channel: str, external_id: str) -> None:
+        """One unit of work at a time holds the whole in-memory store already."""
 
 
 class _States:
@@ -189,6 +199,14 @@ class _Tasks:
     def open(self, limit: int = 100) -> Sequence[TaskRecord]:
         items = sorted(self.t.tasks.items(), reverse=True)
         return [copy.copy(t) for _, t in items if t.status == TaskStatus.OPEN][:limit]
+
+    def done(self, task_id: int) -> TaskRecord | None:
+        task = self.t.tasks.get(task_id)
+        if task is None:
+            return None
+        before = copy.copy(task)
+        task.status = TaskStatus.DONE
+        return before
 
 
 class _Escalations:
@@ -279,9 +297,15 @@ class _Counselors:
         if counselor.telegram_user_id is not None and self.by_telegram_id(
                 counselor.telegram_user_id):
             raise ValueError("telegram user id already registered")
+        if counselor.login is not None and self.by_login(counselor.login):
+            raise ValueError("login already registered")
         stored = replace(counselor, id=self.t.new_id())
         self.t.counselors[stored.id] = stored
         return copy.copy(stored)
+
+    def get(self, counselor_id: int) -> CounselorRecord | None:
+        found = self.t.counselors.get(counselor_id)
+        return copy.copy(found) if found else None
 
     def by_telegram_id(self, telegram_user_id: int) -> CounselorRecord | None:
         for c in self.t.counselors.values():
@@ -289,8 +313,41 @@ class _Counselors:
                 return copy.copy(c)
         return None
 
+    def by_login(self, login: str) -> CounselorRecord | None:
+        for c in self.t.counselors.values():
+            if c.login is not None and c.login == login.strip().lower():
+                return copy.copy(c)
+        return None
+
+    def save(self, counselor: CounselorRecord) -> None:
+        self.t.counselors[counselor.id] = copy.copy(counselor)
+
     def all(self) -> Sequence[CounselorRecord]:
         return [copy.copy(c) for _, c in sorted(self.t.counselors.items())]
+
+
+class _StaffSessions:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, session: StaffSessionRecord) -> None:
+        self.t.staff_sessions[session.token_hash] = copy.copy(session)
+
+    def get(self, token_hash: str) -> StaffSessionRecord | None:
+        found = self.t.staff_sessions.get(token_hash)
+        return copy.copy(found) if found else None
+
+    def save(self, session: StaffSessionRecord) -> None:
+        self.t.staff_sessions[session.token_hash] = copy.copy(session)
+
+    def delete(self, token_hash: str) -> None:
+        self.t.staff_sessions.pop(token_hash, None)
+
+    def delete_expired(self, now: datetime) -> int:
+        gone = [k for k, v in self.t.staff_sessions.items() if v.expires_at <= now]
+        for k in gone:
+            del self.t.staff_sessions[k]
+        return len(gone)
 
 
 class _Appointments:
@@ -457,6 +514,125 @@ class _RightsChecks:
         return [c for _, c in sorted(self.t.rights_checks.items()) if c.client_id == client_id]
 
 
+class _Privacy:
+    """The same contract as storage.sql.privacy, over the in-memory tables."""
+
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def _lists(self, client_id: int) -> dict[str, list[Any]]:
+        t = self.t
+        tokens = {i.external_id for i in t.identities.values()
+                  if i.client_id == client_id and i.channel == "web"}
+        state = t.states.get(client_id)
+        return {
+            "channel_identities": [i for i in t.identities.values() if i.client_id == client_id],
+            "conversation_states": [state] if state else [],
+            "cases": [c for c in t.cases.values() if c.client_id == client_id],
+            "interactions": [i for i in t.interactions if i.client_id == client_id],
+            "consent_records": [c for c in t.consents if c.client_id == client_id],
+            "tasks": [x for x in t.tasks.values() if x.client_id == client_id],
+            "escalations": [e for e in t.escalations.values() if e.client_id == client_id],
+            "counselor_topics": [x for x in t.topics.values() if x.client_id == client_id],
+            "appointments": [a for a in t.appointments.values() if a.client_id == client_id],
+            "scheduled_messages": [x for x in t.schedule.values() if x.client_id == client_id],
+            "jobs": [j for j in t.jobs.values() if j.client_id == client_id],
+            "checkins": [c for c in t.checkins.values() if c.client_id == client_id],
+            "rights_checks": [r for r in t.rights_checks.values() if r.client_id == client_id],
+            "web_outbox": [w for w in t.web_outbox if w.external_id in tokens],
+        }
+
+    def export(self, client_id: int) -> dict[str, list[dict[str, Any]]]:
+        client = self.t.clients.get(client_id)
+        found = {"clients": [_plain(asdict(client))]} if client else {}
+        for name, rows in self._lists(client_id).items():
+            if rows:
+                found[name] = [_plain(asdict(r)) for r in rows]
+        return found
+
+    def erase(self, client_id: int) -> dict[str, int]:
+        t = self.t
+        lists = self._lists(client_id)
+        counts = {name: len(rows) for name, rows in lists.items()
+                  if rows and name != "cases"}
+        t.identities = {k: v for k, v in t.identities.items() if v.client_id != client_id}
+        t.states.pop(client_id, None)
+        t.interactions = [i for i in t.interactions if i.client_id != client_id]
+        t.consents = [c for c in t.consents if c.client_id != client_id]
+        t.tasks = {k: v for k, v in t.tasks.items() if v.client_id != client_id}
+        t.topics = {k: v for k, v in t.topics.items() if v.client_id != client_id}
+        t.schedule = {k: v for k, v in t.schedule.items() if v.client_id != client_id}
+        t.rights_checks = {k: v for k, v in t.rights_checks.items() if v.client_id != client_id}
+        t.web_outbox = [w for w in t.web_outbox if w not in lists["web_outbox"]]
+        for e in lists["escalations"]:
+            e.summary = ""
+        for a in lists["appointments"]:
+            a.location, a.with_whom = "", ""
+        for j in lists["jobs"]:
+            j.employer, j.end_reason = "", ""
+        for c in lists["checkins"]:
+            c.note = ""
+        client = t.clients.get(client_id)
+        if client is not None:
+            client.first_name, client.contact = "", ""
+            client.status, client.consent = ClientStatus.ERASED, ConsentState.WITHDRAWN
+            client.reachable = False
+            counts["clients"] = 1
+        return counts
+
+    def forget_messages(self, client_id: int) -> int:
+        t = self.t
+        lists = self._lists(client_id)
+        count = len(lists["interactions"])
+        t.interactions = [i for i in t.interactions if i.client_id != client_id]
+        t.web_outbox = [w for w in t.web_outbox if w not in lists["web_outbox"]]
+        t.tasks = {k: v for k, v in t.tasks.items() if v.client_id != client_id}
+        for e in lists["escalations"]:
+            e.summary = ""
+        for c in lists["checkins"]:
+            c.note = ""
+        return count
+
+    def closed_since(self, before: datetime, limit: int = 500) -> list[int]:
+        said = {i.client_id for i in self.t.interactions}
+        return sorted(c for c in self.t.clients
+                      if c in said and _closed_before(self.t, c, before))[:limit]
+
+    def erasable(self, closed_before: datetime, seen_before: datetime, limit: int = 500
+                 ) -> list[int]:
+        found = []
+        for client in sorted(self.t.clients.values(), key=lambda c: c.id):
+            if client.status == ClientStatus.ERASED:
+                continue
+            has_case = any(c.client_id == client.id for c in self.t.cases.values())
+            if _closed_before(self.t, client.id, closed_before) or (
+                    not has_case and client.last_seen_at < seen_before):
+                found.append(client.id)
+        return found[:limit]
+
+    def prune_outbox(self, before: datetime) -> int:
+        kept = [w for w in self.t.web_outbox if w.created_at >= before]
+        count = len(self.t.web_outbox) - len(kept)
+        self.t.web_outbox = kept
+        return count
+
+
+def _closed_before(t: _Tables, client_id: int, before: datetime) -> bool:
+    cases = [c for c in t.cases.values() if c.client_id == client_id]
+    return bool(cases) and all(c.status == CaseStatus.CLOSED and c.closed_at is not None
+                               and c.closed_at < before for c in cases)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the tables; `commit()` publishes it, leaving discards it."""
 
@@ -471,11 +647,13 @@ class MemoryUnitOfWork:
     web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
+    staff_sessions: StaffSessionRepository
     appointments: AppointmentRepository
     schedule: ScheduleRepository
     jobs: JobRepository
     checkins: CheckinRepository
     rights_checks: RightsCheckRepository
+    privacy: PrivacyRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -495,11 +673,13 @@ class MemoryUnitOfWork:
         self.web_outbox = _WebOutbox(t)
         self.audit = _Audit(t)
         self.counselors = _Counselors(t)
+        self.staff_sessions = _StaffSessions(t)
         self.appointments = _Appointments(t)
         self.schedule = _Schedule(t)
         self.jobs = _Jobs(t)
         self.checkins = _Checkins(t)
         self.rights_checks = _RightsChecks(t)
+        self.privacy = _Privacy(t)
         return self
 
     def commit(self) -> None:

@@ -19,6 +19,7 @@ class ClientStatus(StrEnum):
     CONTACT = "contact"  # talking to the bot, not registered (yet)
     REGISTERED = "registered"  # has a case
     INFO_ONLY = "info_only"  # declined consent or not eligible: nothing personal kept
+    ERASED = "erased"  # asked for their data to be erased: only an anonymous record is left
 
 
 class CaseStatus(StrEnum):
@@ -77,6 +78,8 @@ class TaskKind(StrEnum):
     JOB_STARTED = "job_started"
     RIGHTS_CHECK = "rights_check"  # the client took the guided rights check: follow it up
     NAZORG_SILENCE = "nazorg_silence"  # no answer to two check-ins in a row
+    CLIENT_ERASED = "client_erased"  # the client erased their data (the task names no one)
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # messages are no longer kept: talk to the client
 
 
 class TaskPriority(StrEnum):
@@ -283,6 +286,9 @@ class TopicRecord:
     chat_id: int
     thread_id: int
     created_at: datetime
+    # The last Telegram update handled in this topic: one delivered again after a crash (the
+    # update ids of a chat rise) is not relayed or carried out twice.
+    handled_update: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +321,26 @@ class CounselorRecord:
     telegram_user_id: int | None = None
     languages: tuple[str, ...] = ()
     active: bool = True
+    login: str | None = None  # for the dashboard; None: Telegram only
+    password_hash: str = ""  # argon2, never the password itself
     id: int = 0
+
+    @property
+    def sees_everything(self) -> bool:
+        """Coordinators and admins see every case; counselors their own and the team's open work."""
+        return self.role in (CounselorRole.COORDINATOR, CounselorRole.ADMIN)
+
+
+@dataclass(slots=True)
+class StaffSessionRecord:
+    """A counselor logged in to the dashboard. Only a hash of the cookie's token is stored."""
+
+    token_hash: str
+    counselor_id: int
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
 
 
 @dataclass(slots=True)
@@ -339,6 +364,9 @@ class AppointmentRecord:
     counselor_id: int | None = None
     proposed_at: datetime | None = None  # another time the client asked for
     answered_at: datetime | None = None
+    # what the client last answered (confirmed, cancel or reschedule requested); kept when the
+    # status moves on to attended or no-show, for the reports
+    client_answer: AppointmentStatus | None = None
     updated_at: datetime | None = None
     version: int = 1
     id: int = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from storage.records import (
     AppointmentRecord,
@@ -25,11 +25,17 @@ from storage.records import (
     RightsCheckRecord,
     ScheduledMessageRecord,
     ScheduledStatus,
+    StaffSessionRecord,
     StateRecord,
     TaskRecord,
     TopicRecord,
     WebMessageRecord,
 )
+
+
+class StoreUnavailable(RuntimeError):
+    """The store could not be reached (a database restart, a dropped connection): the unit of
+    work was rolled back and may simply be tried again."""
 
 
 class ClientRepository(Protocol):
@@ -39,6 +45,12 @@ class ClientRepository(Protocol):
     def save(self, client: ClientRecord) -> None: ...
     def identities(self, client_id: int) -> Sequence[IdentityRecord]: ...
     def all(self) -> Sequence[ClientRecord]: ...
+
+    def lock(self, channel: str, external_id: str) -> None:
+        """Hold this chat's turn until the unit of work ends: messages of one client are
+        handled one after the other, also by several processes (a PostgreSQL advisory
+        lock; SQLite serialises writers anyway)."""
+        ...
 
 
 class StateRepository(Protocol):
@@ -69,6 +81,9 @@ class TaskRepository(Protocol):
     def unnotified(self, limit: int = 100) -> Sequence[TaskRecord]: ...
     def mark_notified(self, task_id: int, at: datetime) -> None: ...
     def open(self, limit: int = 100) -> Sequence[TaskRecord]: ...
+    def done(self, task_id: int) -> TaskRecord | None:
+        """Mark a task done; the task as it was, or None if there is no such task."""
+        ...
 
 
 class EscalationRepository(Protocol):
@@ -100,8 +115,21 @@ class AuditRepository(Protocol):
 
 class CounselorRepository(Protocol):
     def add(self, counselor: CounselorRecord) -> CounselorRecord: ...
+    def get(self, counselor_id: int) -> CounselorRecord | None: ...
     def by_telegram_id(self, telegram_user_id: int) -> CounselorRecord | None: ...
+    def by_login(self, login: str) -> CounselorRecord | None: ...
+    def save(self, counselor: CounselorRecord) -> None: ...
     def all(self) -> Sequence[CounselorRecord]: ...
+
+
+class StaffSessionRepository(Protocol):
+    """Dashboard logins, server-side, so a logout or a disabled account ends them at once."""
+
+    def add(self, session: StaffSessionRecord) -> None: ...
+    def get(self, token_hash: str) -> StaffSessionRecord | None: ...
+    def save(self, session: StaffSessionRecord) -> None: ...
+    def delete(self, token_hash: str) -> None: ...
+    def delete_expired(self, now: datetime) -> int: ...
 
 
 class AppointmentRepository(Protocol):
@@ -174,6 +202,38 @@ class RightsCheckRepository(Protocol):
     def for_client(self, client_id: int) -> Sequence[RightsCheckRecord]: ...
 
 
+class PrivacyRepository(Protocol):
+    """A client's own data, whole: to hand it to them, and to erase it."""
+
+    def export(self, client_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Every row stored about the client, table by table, with JSON-ready values."""
+        ...
+
+    def erase(self, client_id: int) -> dict[str, int]:
+        """Delete their messages and personal fields at once; keep only the anonymous case
+        (dates, status, outcome) and figures without words. Rows touched per table."""
+        ...
+
+    def forget_messages(self, client_id: int) -> int:
+        """Delete what was said (messages, outbox, task texts, summaries); the person stays."""
+        ...
+
+    def closed_since(self, before: datetime, limit: int = 500) -> Sequence[int]:
+        """Clients whose last case closed before `before` and who still have messages or
+        personal fields (retention's candidates)."""
+        ...
+
+    def erasable(self, closed_before: datetime, seen_before: datetime, limit: int = 500
+                 ) -> Sequence[int]:
+        """Clients to erase whole: their case closed before `closed_before`, or they never
+        registered and were last seen before `seen_before`. Erased clients are not listed."""
+        ...
+
+    def prune_outbox(self, before: datetime) -> int:
+        """Web chat messages older than `before`, fetched or not."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: used as a context manager, it rolls back unless `commit()` was called."""
 
@@ -188,11 +248,13 @@ class UnitOfWork(Protocol):
     web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
+    staff_sessions: StaffSessionRepository
     appointments: AppointmentRepository
     schedule: ScheduleRepository
     jobs: JobRepository
     checkins: CheckinRepository
     rights_checks: RightsCheckRepository
+    privacy: PrivacyRepository
 
     def commit(self) -> None: ...
     def __enter__(self) -> Self: ...

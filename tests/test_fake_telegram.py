@@ -73,17 +73,27 @@ def make_bot(server: FakeTelegramServer, token: str = TOKEN) -> telegram.Bot:
 
 
 @contextmanager
-def webhook_receiver(fail_first: int = 0) -> Iterator[tuple[str, list[tuple[dict, str | None]]]]:
+def webhook_receiver(fail_first: int = 0, busy: float = 0.0,
+                     overlaps: list[int] | None = None,
+                     ) -> Iterator[tuple[str, list[tuple[dict, str | None]]]]:
     """A tiny Starlette app in its own uvicorn thread that records webhook POSTs.
 
-    Answers 500 to the first ``fail_first`` requests so retries can be observed."""
+    Answers 500 to the first ``fail_first`` requests so retries can be observed; takes
+    ``busy`` seconds per request, noting in ``overlaps`` how many were in flight at once."""
     received: list[tuple[dict, str | None]] = []
     failures = {"left": fail_first}
+    in_flight: list[int] = []
 
     async def hook(request: Request) -> Response:
         if failures["left"] > 0:
             failures["left"] -= 1
             return Response(status_code=500)
+        if busy:
+            in_flight.append(1)
+            if overlaps is not None:
+                overlaps.append(len(in_flight))
+            await asyncio.sleep(busy)
+            in_flight.pop()
         received.append(
             (
                 json.loads(await request.body()),
@@ -599,6 +609,49 @@ async def test_fault_injection_is_seeded_and_counted(server: FakeTelegramServer)
     assert server.sent_messages(user.id) == []  # faulted calls were not carried out
 
 
+@pytest.mark.asyncio
+async def test_late_answers_per_chat_streams_and_redeliveries(server: FakeTelegramServer) -> None:
+    alice, bob = server.create_user("Alice"), server.create_user("Bob")
+    async with make_bot(server) as bot:
+        # "late": Telegram carried the call out, the client timed out waiting for the answer
+        server.faults = FaultConfig(rate=1.0, kinds=("late",), timeout_delay=1.0)
+        with pytest.raises(telegram.error.TimedOut):
+            await bot.send_message(alice.id, "sent after all", read_timeout=0.2)
+        assert [m.text for m in server.sent_messages(alice.id)] == ["sent after all"]
+        assert server.calls("sendMessage") == []  # recorded once answered...
+        server.wait_until_answered(timeout=5)
+        [late] = server.calls("sendMessage")
+        assert (late.fault, late.status) == ("late", 200)  # ...after the client gave up
+        server.faults = None
+        assert server.fault_counts == {"late": 1}
+
+        # an unconfirmed update is handed out again; the counter says how often
+        first = server.send_text(alice, "hello")
+        updates = await bot.get_updates(timeout=0)
+        assert await bot.get_updates(timeout=0) == updates
+        await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    [update_id] = [u.update_id for u in updates]
+    assert server.update_deliveries() == {update_id: 2}
+    assert first["text"] == "hello"
+
+    def chat_outcomes(order: list[int]) -> dict[int, list[int]]:
+        """Which calls fail, per chat, with the chats' calls interleaved in `order`."""
+        server.faults = FaultConfig(rate=0.5, kinds=(500,), seed=3, per_chat=True)
+        try:
+            seen: dict[int, list[int]] = {alice.id: [], bob.id: []}
+            with httpx.Client(base_url=f"{server.url}/bot{TOKEN}") as client:
+                for chat in order:
+                    seen[chat].append(client.get("/getChat", params={"chat_id": chat})
+                                      .status_code)
+            return seen
+        finally:
+            server.faults = None
+
+    apart = chat_outcomes([alice.id] * 10 + [bob.id] * 10)
+    mixed = chat_outcomes([alice.id, bob.id] * 10)
+    assert apart == mixed and apart[alice.id] != apart[bob.id]
+
+
 # --------------------------------------------------------------------------- webhook
 
 
@@ -630,6 +683,30 @@ async def test_webhook_delivery_with_secret_in_order(server: FakeTelegramServer)
     assert [d.delivered for d in deliveries] == [True] * 4
     assert deliveries[0].attempts == 2 and deliveries[1].attempts == 1
     assert server.webhook_url is None
+
+
+async def test_webhook_sends_chats_at_once_but_each_chat_in_order(
+        server: FakeTelegramServer) -> None:
+    """Telegram waits for the webhook's answer before it sends a chat's next update, and
+    sends other chats' updates meanwhile."""
+    users = [server.create_user(f"Chat{i}") for i in range(3)]
+    overlaps: list[int] = []
+    with webhook_receiver(busy=0.2, overlaps=overlaps) as (url, received):
+        async with make_bot(server) as bot:
+            for n in range(3):
+                for user in users:
+                    server.send_text(user, f"{user.first_name} {n}")
+            began = time.monotonic()
+            assert await bot.set_webhook(url)
+            await server.wait_for_updates_consumed_async(timeout=5)
+            took = time.monotonic() - began
+            assert await bot.delete_webhook()
+    for user in users:
+        said = [u["message"]["text"] for u, _ in received
+                if u["message"]["chat"]["id"] == user.id]
+        assert said == [f"{user.first_name} {n}" for n in range(3)]
+    assert max(overlaps) == 3  # three chats at once, never two of one chat
+    assert took < 9 * 0.2
 
 
 def test_webhook_flag_off_keeps_updates_for_polling(server: FakeTelegramServer) -> None:

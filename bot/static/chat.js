@@ -10,9 +10,10 @@
   try { transcript = JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (e) { transcript = []; }
 
   function save() {
-    // voice notes are not kept: a reload shows a 🔊 mark where one was played
+    // voice notes and files are not kept: a reload shows the text without them
     const light = transcript.slice(-300).map(function (m) {
-      return m.audio ? Object.assign({}, m, { audio: "", text: m.text || "🔊" }) : m;
+      return (m.audio || m.file)
+        ? Object.assign({}, m, { audio: "", file: "", text: m.text || "🔊" }) : m;
     });
     try { sessionStorage.setItem(KEY, JSON.stringify(light)); } catch (e) { /* full */ }
   }
@@ -32,6 +33,14 @@
       audio.autoplay = live;
       audio.src = entry.audio;
       li.appendChild(audio);
+    }
+    if (entry.file) {
+      const link = document.createElement("a");
+      link.className = "msg__file";
+      link.href = entry.file;
+      link.download = entry.file_name || "werkmaat.json";
+      link.textContent = "📎 " + (entry.file_name || "werkmaat.json");
+      li.appendChild(link);
     }
     if (live && entry.buttons && entry.buttons.length) {
       const box = document.createElement("div");
@@ -81,7 +90,7 @@
     }
     const fresh = data.messages.map(function (m) {
       return { me: false, text: m.text, dir: m.dir, lang: m.lang, buttons: m.buttons,
-               audio: m.audio || "" };
+               audio: m.audio || "", file: m.file || "", file_name: m.file_name || "" };
     });
     transcript.forEach(function (m) { m.buttons = []; });  // only the newest buttons stay live
     fresh.forEach(function (m) { transcript.push(m); });

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from dialogues.appointments import KIND_NAMES, next_appointment
 from dialogues.flows.common import menu_buttons
 from dialogues.i18n import N_
+from dialogues.ids import parse_id
 from dialogues.messages import Button
 from dialogues.scheduled_messages import (
     APPOINTMENT,
@@ -42,8 +43,9 @@ def answer_button(turn: Turn) -> None:
         return
     parts = turn.incoming.payload.removeprefix(APPOINTMENT).split(":")
     appointment = None
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        appointment = turn.uow.appointments.get(int(parts[1]))
+    numbers = [parse_id(p) for p in parts[1:]] if len(parts) == 3 else []
+    if len(numbers) == 2 and numbers[0] is not None and numbers[1] is not None:
+        appointment = turn.uow.appointments.get(numbers[0])
     if appointment is None or appointment.client_id != turn.client.id:
         turn.say(_("Die knop werkt niet meer. Kies een van de knoppen hieronder."))
         turn.reprompt()
@@ -52,7 +54,7 @@ def answer_button(turn: Turn) -> None:
         turn.say(_("Die afspraak is voorbij of gaat niet door."))
         turn.reprompt()
         return
-    if int(parts[2]) != appointment.version:
+    if numbers[1] != appointment.version:
         turn.say(turn.tr.format(_("Je afspraak is intussen verplaatst. Dit is het nieuwe "
                                   "moment:\n{details}"), details=describe(turn.tr, appointment)))
         turn.say(_("Kun je komen?"), answer_buttons(turn.tr, appointment))
@@ -223,7 +225,7 @@ def respond_intent(turn: Turn, intent: str) -> bool:
 
 def _set(turn: Turn, appointment: AppointmentRecord, status: AppointmentStatus) -> None:
     appointment.status, appointment.answered_at = status, turn.now
-    appointment.updated_at = turn.now
+    appointment.client_answer, appointment.updated_at = status, turn.now
     turn.uow.appointments.save(appointment)
 
 

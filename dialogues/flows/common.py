@@ -60,7 +60,9 @@ def send_help(turn: Turn) -> None:
           "/start – opnieuw beginnen\n"
           "/language – een andere taal kiezen\n"
           "/help – deze uitleg\n"
-          "/stop – stoppen met de vragen\n\n"
+          "/stop – stoppen met de vragen\n"
+          "/mydata – zien wat we over jou bewaren\n"
+          "/delete – je gegevens wissen\n\n"
           "Wil je met een persoon praten? Zeg het, dan geef ik het door."),
         programme=turn.settings.programme_name))
 

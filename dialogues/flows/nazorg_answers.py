@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dialogues.flows.common import menu_buttons, tell_when_a_person_answers
 from dialogues.i18n import N_
+from dialogues.ids import parse_id
 from dialogues.messages import Button
 from dialogues.nazorg import CONTRACT_NAMES, PROBLEM_NAMES, active_job, end_job
 from dialogues.nazorg_messages import NAZORG
@@ -52,13 +53,14 @@ def answer_button(turn: Turn) -> None:
         return
     parts = payload.removeprefix(NAZORG).split(":")
     job = None
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        job = turn.uow.jobs.get(int(parts[1]))
-    if job is None or job.client_id != turn.client.id or not job.active:
+    numbers = [parse_id(p) for p in parts[1:]] if len(parts) == 3 else []
+    if len(numbers) == 2 and numbers[0] is not None:
+        job = turn.uow.jobs.get(numbers[0])
+    if job is None or job.client_id != turn.client.id or not job.active or numbers[1] is None:
         turn.say(_("Die knop werkt niet meer. Kies een van de knoppen hieronder."))
         turn.reprompt()
         return
-    answer(turn, job, int(parts[2]), parts[0])
+    answer(turn, job, numbers[1], parts[0])
 
 
 def answer(turn: Turn, job: JobRecord, number: int, kind: str) -> None:

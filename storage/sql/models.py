@@ -1,4 +1,8 @@
-"""SQLAlchemy tables of the case store. Alembic migrations under storage/migrations follow these."""
+"""SQLAlchemy tables of the case store. Alembic migrations under storage/migrations follow these.
+
+Message texts and free-text personal fields are `EncryptedText`, the conversation state
+`EncryptedJSON` (docs/encryption.md): never compare or search them in SQL.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,13 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from storage.sql.encryption import EncryptedJSON, EncryptedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -61,8 +66,8 @@ class Base(DeclarativeBase):
 class Client(Base):
     __tablename__ = "clients"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    first_name: Mapped[str] = mapped_column(String(200), default="")
-    contact: Mapped[str] = mapped_column(String(300), default="")
+    first_name: Mapped[str] = mapped_column(EncryptedText, default="")
+    contact: Mapped[str] = mapped_column(EncryptedText, default="")
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20))
     consent: Mapped[str] = mapped_column(String(20))
@@ -89,7 +94,7 @@ class ConversationState(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
                                            primary_key=True)
     step: Mapped[str] = mapped_column(String(60))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)  # intake answers
     updated_at: Mapped[datetime]
 
 
@@ -101,13 +106,30 @@ class Counselor(Base):
     languages: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    login: Mapped[str | None] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A dashboard login; the cookie holds the token, this table only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("counselors.id", ondelete="CASCADE"),
+                                              index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Case(Base):
     """A trajectory: from registration to an outcome."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_counselor_status", "counselor_id", "status"),
+                      Index("ix_cases_opened_at_id", "opened_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
                                            index=True)
@@ -135,7 +157,7 @@ class Interaction(Base):
     counselor_id: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
     channel: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
     payload: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(8), default="")
     intent: Mapped[str] = mapped_column(String(40), default="")
@@ -152,20 +174,21 @@ class ConsentEntry(Base):
     version: Mapped[str] = mapped_column(String(20))
     granted: Mapped[bool] = mapped_column(Boolean)
     language: Mapped[str] = mapped_column(String(8))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime]
 
 
 class Task(Base):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_status_priority", "status", "priority"),)
+    __table_args__ = (Index("ix_tasks_status_priority", "status", "priority"),
+                      Index("ix_tasks_client_status", "client_id", "status"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(40))
     priority: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10))
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime]
     notified_at: Mapped[datetime | None] = mapped_column(index=True)
 
@@ -181,7 +204,7 @@ class Escalation(Base):
     reason: Mapped[str] = mapped_column(String(30))
     priority: Mapped[str] = mapped_column(String(10))
     language: Mapped[str] = mapped_column(String(8))
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(10), index=True)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("counselors.id"))
     created_at: Mapped[datetime]
@@ -199,6 +222,7 @@ class CounselorTopic(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+    handled_update: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class WebOutboxMessage(Base):
@@ -206,7 +230,7 @@ class WebOutboxMessage(Base):
     __table_args__ = (Index("ix_web_outbox_external_id", "external_id", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     language: Mapped[str] = mapped_column(String(8))
     rtl: Mapped[bool] = mapped_column(Boolean, default=False)
     buttons: Mapped[list[Any] | None] = mapped_column(JSON)
@@ -234,11 +258,12 @@ class Appointment(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     kind: Mapped[str] = mapped_column(String(20))
     mode: Mapped[str] = mapped_column(String(10))
-    location: Mapped[str] = mapped_column(String(300), default="")
-    with_whom: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(EncryptedText, default="")
+    with_whom: Mapped[str] = mapped_column(EncryptedText, default="")
     status: Mapped[str] = mapped_column(String(25), index=True)
     proposed_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+    client_answer: Mapped[str | None] = mapped_column(String(25))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -289,7 +314,7 @@ class Job(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     started_on: Mapped[date] = mapped_column(Date)
     contract: Mapped[str] = mapped_column(String(20))
-    employer: Mapped[str] = mapped_column(String(200), default="")
+    employer: Mapped[str] = mapped_column(EncryptedText, default="")
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str] = mapped_column(String(40), default="")
@@ -305,7 +330,7 @@ class Checkin(Base):
     sent_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(String(20))
     problem: Mapped[str] = mapped_column(String(40), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText, default="")
     answered_at: Mapped[datetime | None]
 
 
@@ -318,3 +343,12 @@ class RightsCheck(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     results: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
+
+
+class ReportSnapshot(Base):
+    """Report figures computed in one go, so the reports page reads one row, not the history."""
+
+    __tablename__ = "report_snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

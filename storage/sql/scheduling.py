@@ -35,7 +35,9 @@ def _appointment(row: m.Appointment) -> AppointmentRecord:
         starts_at=row.starts_at, duration_minutes=row.duration_minutes,
         kind=AppointmentKind(row.kind), mode=AppointmentMode(row.mode), location=row.location,
         with_whom=row.with_whom, status=AppointmentStatus(row.status),
-        proposed_at=row.proposed_at, answered_at=row.answered_at, created_at=row.created_at,
+        proposed_at=row.proposed_at, answered_at=row.answered_at,
+        client_answer=AppointmentStatus(row.client_answer) if row.client_answer else None,
+        created_at=row.created_at,
         updated_at=row.updated_at, version=row.version,
     )
 
@@ -78,6 +80,7 @@ class SqlAppointments:
         row.kind, row.mode, row.location = a.kind.value, a.mode.value, a.location
         row.with_whom, row.status = a.with_whom, a.status.value
         row.proposed_at, row.answered_at = a.proposed_at, a.answered_at
+        row.client_answer = a.client_answer.value if a.client_answer else None
         row.created_at, row.updated_at, row.version = a.created_at, a.updated_at, a.version
 
 

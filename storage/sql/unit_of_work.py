@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.records import (
@@ -29,6 +32,7 @@ from storage.records import (
     EscalationStatus,
     IdentityRecord,
     InteractionRecord,
+    StaffSessionRecord,
     StateRecord,
     TaskKind,
     TaskPriority,
@@ -48,14 +52,18 @@ from storage.repositories import (
     EscalationRepository,
     InteractionRepository,
     JobRepository,
+    PrivacyRepository,
     RightsCheckRepository,
     ScheduleRepository,
+    StaffSessionRepository,
     StateRepository,
+    StoreUnavailable,
     TaskRepository,
     TopicRepository,
     WebOutboxRepository,
 )
 from storage.sql import models as m
+from storage.sql.privacy import SqlPrivacy
 from storage.sql.scheduling import (
     SqlAppointments,
     SqlCheckins,
@@ -97,6 +105,7 @@ def _counselor(row: m.Counselor) -> CounselorRecord:
         id=row.id, name=row.name, role=CounselorRole(row.role), created_at=row.created_at,
         telegram_user_id=row.telegram_user_id,
         languages=tuple(x for x in row.languages.split(",") if x), active=row.active,
+        login=row.login, password_hash=row.password_hash,
     )
 
 
@@ -129,8 +138,8 @@ class SqlClients:
 
     def save(self, client: ClientRecord) -> None:
         row = self._s.get_one(m.Client, client.id)
-        row.first_name = client.first_name
-        row.contact = client.contact
+        row.first_name = client.first_name[:200]  # the bounds of the columns before encryption
+        row.contact = client.contact[:300]
         row.language = client.language
         row.status = client.status.value
         row.consent = client.consent.value
@@ -144,6 +153,13 @@ class SqlClients:
 
     def all(self) -> Sequence[ClientRecord]:
         return [_client(r) for r in self._s.scalars(select(m.Client).order_by(m.Client.id))]
+
+    def lock(self, channel: str, external_id: str) -> None:
+        if self._s.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.blake2b(f"{channel}:{external_id}".encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        self._s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 class SqlStates:
@@ -273,6 +289,15 @@ class SqlTasks:
                                .order_by(m.Task.id.desc()).limit(limit))
         return [_task(r) for r in rows]
 
+    def done(self, task_id: int) -> TaskRecord | None:
+        row = self._s.get(m.Task, task_id)
+        if row is None:
+            return None
+        before = _task(row)
+        row.status = TaskStatus.DONE.value
+        self._s.flush()
+        return before
+
 
 def _escalation(row: m.Escalation) -> EscalationRecord:
     return EscalationRecord(
@@ -338,24 +363,25 @@ class SqlTopics:
 
     def for_client(self, client_id: int) -> TopicRecord | None:
         row = self._s.get(m.CounselorTopic, client_id)
-        return TopicRecord(row.client_id, row.chat_id, row.thread_id, row.created_at) \
-            if row else None
+        return TopicRecord(row.client_id, row.chat_id, row.thread_id, row.created_at,
+                           row.handled_update) if row else None
 
     def by_thread(self, chat_id: int, thread_id: int) -> TopicRecord | None:
         row = self._s.scalar(select(m.CounselorTopic).where(
             m.CounselorTopic.chat_id == chat_id, m.CounselorTopic.thread_id == thread_id))
-        return TopicRecord(row.client_id, row.chat_id, row.thread_id, row.created_at) \
-            if row else None
+        return TopicRecord(row.client_id, row.chat_id, row.thread_id, row.created_at,
+                           row.handled_update) if row else None
 
     def save(self, topic: TopicRecord) -> None:
         row = self._s.get(m.CounselorTopic, topic.client_id)
         if row is None:
             self._s.add(m.CounselorTopic(client_id=topic.client_id, chat_id=topic.chat_id,
                                          thread_id=topic.thread_id,
-                                         created_at=topic.created_at))
+                                         created_at=topic.created_at,
+                                         handled_update=topic.handled_update))
         else:
-            row.chat_id, row.thread_id, row.created_at = (topic.chat_id, topic.thread_id,
-                                                          topic.created_at)
+            row.chat_id, row.thread_id, row.created_at, row.handled_update = (
+                topic.chat_id, topic.thread_id, topic.created_at, topic.handled_update)
         self._s.flush()
 
     def forget(self, client_id: int) -> None:
@@ -414,22 +440,75 @@ class SqlCounselors:
         self._s = session
 
     def add(self, counselor: CounselorRecord) -> CounselorRecord:
-        c = counselor
-        row = m.Counselor(name=c.name, telegram_user_id=c.telegram_user_id,
-                          languages=",".join(c.languages), role=c.role.value, active=c.active,
-                          created_at=c.created_at)
+        row = m.Counselor(created_at=counselor.created_at)
+        self._copy(counselor, row)
         self._s.add(row)
         self._s.flush()
         return _counselor(row)
+
+    def get(self, counselor_id: int) -> CounselorRecord | None:
+        row = self._s.get(m.Counselor, counselor_id)
+        return _counselor(row) if row else None
 
     def by_telegram_id(self, telegram_user_id: int) -> CounselorRecord | None:
         row = self._s.scalar(select(m.Counselor)
                              .where(m.Counselor.telegram_user_id == telegram_user_id))
         return _counselor(row) if row else None
 
+    def by_login(self, login: str) -> CounselorRecord | None:
+        row = self._s.scalar(select(m.Counselor)
+                             .where(m.Counselor.login == login.strip().lower()))
+        return _counselor(row) if row else None
+
+    def save(self, counselor: CounselorRecord) -> None:
+        self._copy(counselor, self._s.get_one(m.Counselor, counselor.id))
+        self._s.flush()
+
+    @staticmethod
+    def _copy(c: CounselorRecord, row: m.Counselor) -> None:
+        row.name, row.telegram_user_id, row.languages = c.name, c.telegram_user_id, \
+            ",".join(c.languages)
+        row.role, row.active = c.role.value, c.active
+        row.login, row.password_hash = c.login, c.password_hash
+
     def all(self) -> Sequence[CounselorRecord]:
         rows = self._s.scalars(select(m.Counselor).order_by(m.Counselor.id))
         return [_counselor(r) for r in rows]
+
+
+class SqlStaffSessions:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, session: StaffSessionRecord) -> None:
+        self._s.add(m.StaffSession(**_session_fields(session)))
+        self._s.flush()
+
+    def get(self, token_hash: str) -> StaffSessionRecord | None:
+        row = self._s.get(m.StaffSession, token_hash)
+        if row is None:
+            return None
+        return StaffSessionRecord(row.token_hash, row.counselor_id, row.csrf_token,
+                                  row.created_at, row.last_seen_at, row.expires_at)
+
+    def save(self, session: StaffSessionRecord) -> None:
+        row = self._s.get_one(m.StaffSession, session.token_hash)
+        for name, value in _session_fields(session).items():
+            setattr(row, name, value)
+        self._s.flush()
+
+    def delete(self, token_hash: str) -> None:
+        self._s.execute(delete(m.StaffSession).where(m.StaffSession.token_hash == token_hash))
+
+    def delete_expired(self, now: datetime) -> int:
+        result = self._s.execute(delete(m.StaffSession).where(m.StaffSession.expires_at <= now))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _session_fields(s: StaffSessionRecord) -> dict[str, object]:
+    return {"token_hash": s.token_hash, "counselor_id": s.counselor_id,
+            "csrf_token": s.csrf_token, "created_at": s.created_at,
+            "last_seen_at": s.last_seen_at, "expires_at": s.expires_at}
 
 
 class SqlUnitOfWork:
@@ -446,17 +525,28 @@ class SqlUnitOfWork:
     web_outbox: WebOutboxRepository
     audit: AuditRepository
     counselors: CounselorRepository
+    staff_sessions: StaffSessionRepository
     appointments: AppointmentRepository
     schedule: ScheduleRepository
     jobs: JobRepository
     checkins: CheckinRepository
     rights_checks: RightsCheckRepository
+    privacy: PrivacyRepository
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session],
+                 serial: threading.RLock | None = None) -> None:
+        self._serial = serial
         self._sessions = sessions
 
     def __enter__(self) -> Self:
-        self._session = self._sessions()
+        if self._serial is not None:
+            self._serial.acquire()
+        try:
+            self._session = self._sessions()
+        except BaseException:
+            if self._serial is not None:
+                self._serial.release()
+            raise
         s = self._session
         self.clients = SqlClients(s)
         self.states = SqlStates(s)
@@ -469,11 +559,13 @@ class SqlUnitOfWork:
         self.web_outbox = SqlWebOutbox(s)
         self.audit = SqlAudit(s)
         self.counselors = SqlCounselors(s)
+        self.staff_sessions = SqlStaffSessions(s)
         self.appointments = SqlAppointments(s)
         self.schedule = SqlSchedule(s)
         self.jobs = SqlJobs(s)
         self.checkins = SqlCheckins(s)
         self.rights_checks = SqlRightsChecks(s)
+        self.privacy = SqlPrivacy(s)
         return self
 
     def commit(self) -> None:
@@ -481,5 +573,12 @@ class SqlUnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._session.rollback()
-        self._session.close()
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+            if self._serial is not None:
+                self._serial.release()
+        if isinstance(exc, DBAPIError) and (isinstance(exc, OperationalError)
+                                            or exc.connection_invalidated):
+            raise StoreUnavailable("the case store cannot be reached now") from exc

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,39 @@ def test_db_upgrade_and_counselor_add(env):
     assert bad.returncode != 0 and "unknown language" in bad.stderr
     listed = werkmaat("counselor", "list", env=env)
     assert "Els Claes\tcoordinator\tnl,fr\t777" in listed.stdout
+
+
+def test_dashboard_accounts_from_the_cli(env):
+    """A login with an argon2 hash (never the password itself), a new password, disabling."""
+    from bot.dashboard.logins import StaffLogins
+    from storage.sql import Database
+
+    added = werkmaat("counselor", "add", "--name", "Sara Peeters", "--login", "Sara",
+                     "--languages", "nl,ar", "--password-stdin", env=env,
+                     stdin="first password 1\n")
+    assert added.returncode == 0, added.stderr
+    short = werkmaat("counselor", "add", "--name", "X", "--login", "xavier", "--password-stdin",
+                     env=env, stdin="short\n")
+    assert short.returncode != 0 and "at least 10" in short.stderr
+    taken = werkmaat("counselor", "add", "--name", "Y", "--login", "sara", "--password-stdin",
+                     env=env, stdin="another password\n")
+    assert taken.returncode == 1 and "taken" in taken.stderr
+    database = Database(env["WERKMAAT_DATABASE_URL"])
+    with database() as uow:
+        sara = uow.counselors.by_login("sara")
+    assert sara is not None and sara.password_hash.startswith("$argon2id$")
+    assert "first password" not in sara.password_hash
+    logins = StaffLogins(database, lambda: datetime.now(UTC))
+    assert logins.log_in("sara", "first password 1") is not None
+    changed = werkmaat("counselor", "password", "sara", "--password-stdin", env=env,
+                       stdin="second password 2\n")
+    assert changed.returncode == 0, changed.stderr
+    assert logins.log_in("sara", "first password 1") is None
+    assert logins.log_in("sara", "second password 2") is not None
+    assert werkmaat("counselor", "disable", "sara", env=env).returncode == 0
+    assert logins.log_in("sara", "second password 2") is None
+    assert "\tsara\tdisabled" in werkmaat("counselor", "list", env=env).stdout
+    database.dispose()
 
 
 @pytest.mark.postgres
@@ -174,3 +208,33 @@ def test_content_check_passes_on_the_real_content_and_fails_on_a_broken_copy(env
     assert failed.returncode == 1 and "ti.yml is missing" in failed.stderr
     old = werkmaat("content", "check", "--max-age-days", "0", env=env)
     assert old.returncode == 1 and "more than 0 days ago" in old.stderr
+
+
+def test_export_forget_and_retention_from_the_cli(env, tmp_path):
+    from storage.sql import Database
+
+    chat = werkmaat("chat", env=env, stdin="\n".join(
+        ["/start", "1", "1", "1", "1", "1", "Mirela", "0470 55 66 77", "1"]) + "\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "WM-00001" in chat.stdout
+    out = tmp_path / "export.json"
+    exported = werkmaat("export", "WM-00001", "--output", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["tables"]["clients"][0]["first_name"] == "Mirela"
+    refused = werkmaat("forget", "WM-00001", env=env)
+    assert refused.returncode == 1 and "--yes" in refused.stdout
+    forgotten = werkmaat("forget", "WM-00001", "--yes", env=env)
+    assert forgotten.returncode == 0, forgotten.stderr
+    assert "erased" in forgotten.stdout
+    after = werkmaat("export", "WM-00001", env=env)
+    assert "Mirela" not in after.stdout and "0470 55 66 77" not in after.stdout
+    database = Database(env["WERKMAAT_DATABASE_URL"])
+    with database() as uow:
+        actions = [a.action for a in uow.audit.recent(50)]
+        erased = [t for t in uow.tasks.open(50) if t.kind.value == "client_erased"]
+    database.dispose()
+    assert "client.erase" in actions and "client.export" in actions
+    assert erased and "WM-00001" in erased[0].summary
+    ran = werkmaat("retention", "run", env=env)
+    assert ran.returncode == 0 and "Retention:" in ran.stdout

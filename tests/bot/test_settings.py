@@ -56,3 +56,18 @@ def test_reminders_quiet_hours_and_the_nazorg_schedule(monkeypatch, tmp_path):
         with pytest.raises(ValidationError):
             Settings()
         monkeypatch.delenv(key)
+
+
+def test_retention_settings(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    s = Settings()
+    assert (s.retention.messages_months, s.retention.client_months,
+            s.retention.contact_days, s.retention.outbox_days) == (12, 24, 30, 30)
+    assert s.retention_daily_at == "03:30"
+    monkeypatch.setenv("WERKMAAT_RETENTION_DAILY_AT", "4:05")
+    monkeypatch.setenv("WERKMAAT_RETENTION_CLIENT_MONTHS", "36")
+    s = Settings()
+    assert s.retention_daily_at == "04:05" and s.retention.client_months == 36
+    monkeypatch.setenv("WERKMAAT_RETENTION_DAILY_AT", "25:00")
+    with pytest.raises(ValueError):
+        Settings()

@@ -88,3 +88,28 @@ def test_a_reminder_reaches_the_web_chat_with_its_buttons(tmp_path, nlu, monkeyp
     assert answer and planned.appointment is not None
     assert book.next_for(client.id).status.value == "confirmed"
     werkmaat.database.dispose()
+
+
+def test_a_web_client_gets_their_data_as_a_file_and_erases_it(tmp_path, nlu, monkeypatch):
+    import base64
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}", voice_notes=False)
+    werkmaat = build(settings, nlu=nlu)
+    web = TestClient(create_app(werkmaat))
+    for body in ({"start": True}, {"payload": "lang:nl"}, {"payload": "consent:yes"},
+                 {"payload": "area:Menen"}, {"payload": "nat:yes"}, {"payload": "seek:yes"},
+                 {"text": "Mirela"}, {"payload": "contact:chat"}, {"payload": "help:work"}):
+        assert web.post("/chat/api/messages", json=body).status_code == 200
+    (message,) = web.post("/chat/api/messages", json={"text": "/mydata"}).json()["messages"]
+    assert message["file_name"].endswith(".json")
+    head, _, data = message["file"].partition(",")
+    assert head == "data:application/json;base64"
+    export = json.loads(base64.b64decode(data))
+    assert export["tables"]["clients"][0]["first_name"] == "Mirela"
+    web.post("/chat/api/messages", json={"text": "/delete"})
+    done = web.post("/chat/api/messages", json={"payload": "privacy:erase:yes"}).json()
+    assert "gewist" in done["messages"][0]["text"]
+    with werkmaat.database() as uow:
+        assert uow.clients.by_identity(ChannelName.WEB.value, web.cookies[COOKIE]) is None

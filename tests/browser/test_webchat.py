@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import CHROMIUM_ARGS, ROOT, WerkmaatProcess, chromium_path
+from tests.processes import ROOT, WerkmaatProcess
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -21,17 +21,6 @@ def server(tmp_path_factory) -> Iterator[WerkmaatProcess]:
     yield process
     process.stop()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True,
-                                    args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _page(browser, locale: str = "nl-BE"):

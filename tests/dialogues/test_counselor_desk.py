@@ -142,3 +142,46 @@ def test_at_night_only_urgent_escalations_are_chased(nlu):
     clock.now += timedelta(minutes=7)
     [urgent] = desk.due_reminders()
     assert "Amina" in urgent.text
+
+
+ROLE_MATRIX = {  # who, in the counselors' Telegram group, may do what the desk offers
+    "anonymous": False,  # someone in the group who is not registered
+    "client": False,  # the client's own Telegram account (private chat id = user id)
+    "disabled": False,  # a counselor whose access was stopped
+    "counselor": True,
+    "coordinator": True,
+    "admin": True,
+}
+TOPIC_ACTIONS = ("topic.afspraak", "topic.verplaats", "topic.annuleer", "topic.aanwezig",
+                 "topic.afwezig", "topic.afspraken", "topic.werk", "topic.afsluiten",
+                 "topic.heropen", "topic.nazorg", "appointment.accept",
+                 "appointment.attended", "appointment.noshow")
+
+
+@pytest.mark.parametrize("who", list(ROLE_MATRIX))
+def test_every_counselor_action_against_the_role_matrix(setup, who):
+    store, _, desk, escalation = setup
+    ids = {"anonymous": STRANGER, "client": 1001, "disabled": 777_010,
+           "counselor": 777_011, "coordinator": 777_012, "admin": 777_013}
+    roles = {"disabled": CounselorRole.COUNSELOR, "counselor": CounselorRole.COUNSELOR,
+             "coordinator": CounselorRole.COORDINATOR, "admin": CounselorRole.ADMIN}
+    with store() as uow:
+        for name, role in roles.items():
+            uow.counselors.add(CounselorRecord(name.title(), role, NOW,
+                                               telegram_user_id=ids[name],
+                                               active=name != "disabled"))
+        uow.commit()
+    user = ids[who]
+    allowed = ROLE_MATRIX[who]
+    for action in TOPIC_ACTIONS:  # every topic command and desk button asks the desk first
+        assert (desk.authorise(user, action, "client:1") is not None) == allowed, action
+    outcomes = [desk.claim(escalation.id, user),
+                desk.reply(escalation.client_id, user, "Hallo, ik ben er."),
+                desk.hand_back(escalation.client_id, user)]
+    assert all(o.allowed for o in outcomes) == allowed
+    assert all(bool(o.to_client) for o in outcomes) == allowed
+    with store() as uow:
+        lines = [a for a in uow.audit.recent(200)
+                 if a.actor in (f"telegram:{user}",) or a.actor.startswith("counselor:")]
+    refused = [a for a in lines if a.action.endswith(".refused")]
+    assert bool(refused) != allowed, "refusals are audited, and only refusals"

@@ -12,7 +12,7 @@ import pytest
 
 from tests.bot.test_cli import werkmaat as werkmaat_cli
 from tests.e2e.test_telegram_process import TOKEN, TelegramClient
-from tests.fake_telegram import FakeTelegramServer, SentMessage
+from tests.fake_telegram import FakeTelegramServer, ForumTopic, SentMessage
 from tests.processes import WerkmaatProcess
 
 pytestmark = pytest.mark.e2e
@@ -28,6 +28,18 @@ def wait_in_topic(server: FakeTelegramServer, chat_id: int, thread: int, phrase:
         time.sleep(0.05)
     said = [m.plain_text for m in server.sent_messages(chat_id, thread)]
     raise AssertionError(f"no {phrase!r} in topic {thread} within {timeout} s: {said}")
+
+
+def wait_for_topics(server: FakeTelegramServer, chat_id: int, count: int,
+                    timeout: float = 20) -> list[ForumTopic]:
+    """The alert (and its topic) follows the client's reply: under load it takes a moment."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        topics = server.topics(chat_id)
+        if len(topics) >= count:
+            return topics
+        time.sleep(0.05)
+    raise AssertionError(f"{count} topic(s) expected in {chat_id} within {timeout} s")
 
 
 def test_claim_talk_relay_and_hand_back_in_a_forum_topic(tmp_path):
@@ -60,7 +72,7 @@ def test_claim_talk_relay_and_hand_back_in_a_forum_topic(tmp_path):
             client.press("help:work")
             client.expect("Je bent ingeschreven")
 
-            [topic] = telegram.topics(forum.id)
+            [topic] = wait_for_topics(telegram, forum.id, 1)  # counselors hear right after
             thread = topic.message_thread_id
             assert "Amina" in topic.name and "WM-" in topic.name
             wait_in_topic(telegram, forum.id, thread, "Toestemming: granted")
@@ -77,12 +89,26 @@ def test_claim_talk_relay_and_hand_back_in_a_forum_topic(tmp_path):
             client.expect("Sara, je begeleider, leest nu mee")
             wait_in_topic(telegram, forum.id, thread, "Sara Peeters neemt dit gesprek op")
 
-            telegram.send_text(sara, "Hallo Amina, waarmee kan ik helpen?", chat=forum.id,
-                               message_thread_id=thread)
+            hello = telegram.send_text(sara, "Hallo Amina, waarmee kan ik helpen?",
+                                       chat=forum.id, message_thread_id=thread)
             client.expect("Hallo Amina, waarmee kan ik helpen?")
 
-            client.say("ik heb een brief van de RVA gekregen")
+            letter = telegram.send_text(client.user, "ik heb een brief van de RVA gekregen")
             wait_in_topic(telegram, forum.id, thread, "👤 Amina: ik heb een brief van de RVA")
+
+            # a crash before Telegram heard these were handled: it hands them out again, and
+            # neither reaches the other side twice
+            process.kill()
+            telegram.redeliver(hello)
+            telegram.redeliver(letter)
+            process.start()
+            telegram.send_text(sara, "Ik kijk het na.", chat=forum.id, message_thread_id=thread)
+            client.expect("Ik kijk het na.")
+            telegram.wait_for_updates_consumed(timeout=20)
+            assert sum("Hallo Amina, waarmee" in (m.plain_text or "")
+                       for m in telegram.sent_messages(client.user.id)) == 1
+            assert sum("ik heb een brief" in (m.plain_text or "")
+                       for m in telegram.sent_messages(forum.id, thread)) == 1
             telegram.send_photo(client.user, caption="de brief")
             deadline = time.monotonic() + 20
             while telegram.sent_messages(forum.id, thread)[-1].method != "copyMessage":

@@ -112,7 +112,8 @@ def test_first_contact_on_telegram_survives_a_kill(telegram, tmp_path):
     finally:
         werkmaat.stop()
     menu = telegram.commands({"type": "all_private_chats"}, "en")
-    assert [c["command"] for c in menu] == ["start", "language", "help", "stop"]
+    assert [c["command"] for c in menu] == ["start", "language", "help", "stop", "mydata",
+                                            "delete"]
     assert telegram.commands({"type": "all_private_chats"}, "")[0]["description"] == (
         "Beginnen of opnieuw beginnen")
 

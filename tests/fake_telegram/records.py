@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
-FaultKind = Literal[429, 500, 502, "timeout"]
+FaultKind = Literal[429, 500, 502, "timeout", "late"]
 
 #: Update types Telegram delivers when the bot never asked for anything specific (or asked for
 #: an empty list): everything except these three, which must be requested explicitly.
@@ -240,10 +240,16 @@ class RateLimits:
 class FaultConfig:
     """Random faults for a fraction of calls, reproducible through ``seed``.
 
-    ``kinds`` are picked uniformly: 429 (with ``retry_after``), 500 or 502 answers, or
+    ``kinds`` are picked uniformly: 429 (with ``retry_after``), 500 or 502 answers,
     ``"timeout"`` which holds the request for ``timeout_delay`` seconds (beyond the client's
-    read timeout) and does not carry out the call.  ``methods`` limits faults to those methods;
-    by default every method except getUpdates is affected, so polling keeps working.
+    read timeout) and does not carry out the call, or ``"late"`` which carries the call out and
+    then holds the answer as long: Telegram did it, but the client gave up waiting, so a client
+    that retries does it twice.  ``methods`` limits faults to those methods; by default every
+    method except getUpdates is affected, so polling keeps working.
+
+    With ``per_chat`` each chat draws from its own stream (seeded by ``seed`` and the chat id),
+    so which of a chat's calls fail does not depend on how the calls of different chats
+    interleave: a failing test with several chats in parallel fails the same way again.
     """
 
     rate: float = 0.1
@@ -253,6 +259,7 @@ class FaultConfig:
     timeout_delay: float = 10.0
     methods: frozenset[str] | None = None
     exclude_methods: frozenset[str] = frozenset({"getUpdates"})
+    per_chat: bool = False
 
     def applies_to(self, method: str) -> bool:
         if self.methods is not None:

@@ -46,7 +46,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -276,7 +276,10 @@ class FakeTelegramServer:
         self._rate_limited = 0
         self._faults = faults
         self._rng = random.Random(faults.seed if faults else 0)
+        self._chat_rngs: dict[str, random.Random] = {}
         self._fault_counts: Counter[str] = Counter()
+        self._update_deliveries: Counter[int] = Counter()
+        self._answering = 0  # requests being handled, long polls left out
 
         # Server machinery.
         self._handlers = self._method_table()
@@ -458,6 +461,21 @@ class FakeTelegramServer:
         return JSONResponse(ApiError(404, "Not Found").payload(), status_code=404)
 
     async def _handle_api(self, request: Request) -> Response:
+        counted = request.path_params["method"].lower() != "getupdates"
+        if counted:
+            with self._lock:
+                self._answering += 1
+        try:
+            return await self._answer_api(request)
+        except ClientDisconnect:  # the bot went away mid-request (a test killed it)
+            return Response(status_code=499)
+        finally:
+            if counted:
+                with self._lock:
+                    self._answering -= 1
+                    self._changed.notify_all()
+
+    async def _answer_api(self, request: Request) -> Response:
         started = time.monotonic()
         token = request.path_params["token"]
         raw_method = request.path_params["method"]
@@ -472,8 +490,8 @@ class FakeTelegramServer:
             params, files = await self._parse_request(request)
             if method not in self._handlers:
                 raise ApiError(404, "Not Found")
-            fault = self._pick_fault(method)
-            if fault is not None:
+            fault = self._pick_fault(method, params)
+            if fault is not None and fault != "late":
                 await self._apply_fault(fault)
             call = _Call(method=method, params=params, files=files)
             handler = self._handlers[method]
@@ -482,6 +500,8 @@ class FakeTelegramServer:
             else:
                 with self._lock:
                     result = handler(call)
+            if fault == "late":  # carried out; the answer comes after the client gave up
+                await self._sleep_unless_closing((self._faults or FaultConfig()).timeout_delay)
             body: dict[str, Any] = {"ok": True, "result": result}
             if call.description:
                 body["description"] = call.description
@@ -577,14 +597,20 @@ class FakeTelegramServer:
 
     # ------------------------------------------------------------------ faults and limits
 
-    def _pick_fault(self, method: str) -> str | None:
+    def _pick_fault(self, method: str, params: dict[str, Any]) -> str | None:
         with self._lock:
             faults = self._faults
             if faults is None or faults.rate <= 0 or not faults.kinds:
                 return None
-            if not faults.applies_to(method) or self._rng.random() >= faults.rate:
+            if not faults.applies_to(method):
                 return None
-            kind = str(self._rng.choice(faults.kinds))
+            rng = self._rng
+            if faults.per_chat:
+                chat = str(_param_chat(params) or "-")
+                rng = self._chat_rngs.setdefault(chat, random.Random(f"{faults.seed}:{chat}"))
+            if rng.random() >= faults.rate:
+                return None
+            kind = str(rng.choice(faults.kinds))
             self._fault_counts[kind] += 1
             return kind
 
@@ -656,6 +682,7 @@ class FakeTelegramServer:
         with self._lock:
             self._faults = faults
             self._rng = random.Random(faults.seed if faults else 0)
+            self._chat_rngs.clear()
 
     @property
     def rate_limited_count(self) -> int:
@@ -665,9 +692,15 @@ class FakeTelegramServer:
 
     @property
     def fault_counts(self) -> dict[str, int]:
-        """Injected faults by kind: ``{"429": n, "500": n, "timeout": n}``."""
+        """Injected faults by kind: ``{"429": n, "500": n, "timeout": n, "late": n}``."""
         with self._lock:
             return dict(self._fault_counts)
+
+    def update_deliveries(self) -> dict[int, int]:
+        """How often getUpdates handed out each update, by update_id: more than once means the
+        bot had not confirmed it (a crash, or a bot that confirms only what it handled)."""
+        with self._lock:
+            return dict(self._update_deliveries)
 
     def messages_accepted(self, chat_id: ChatRef | None = None) -> int:
         """Messages the server accepted (created) in one chat, or in total."""
@@ -1067,6 +1100,18 @@ class FakeTelegramServer:
         with self._lock:
             return list(self._injected)
 
+    def redeliver(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Hand out again the update that carried ``message`` (as ``send_text`` returned it),
+        with its own update_id: what Telegram does when a bot crashed before it confirmed."""
+        with self._lock:
+            update = next(u for u in self._injected if u.get("message") == message)
+            if update not in self._pending:
+                self._pending.append(update)
+                self._pending.sort(key=lambda u: u["update_id"])
+            self._changed.notify_all()
+        self._wake()
+        return update
+
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates not yet confirmed through getUpdates (nor delivered by webhook)."""
         with self._lock:
@@ -1090,6 +1135,12 @@ class FakeTelegramServer:
         """Messages the bot created (send*, copyMessage, forwardMessage), in order."""
         with self._lock:
             return self._filter_sent(self._sent, chat_id, thread_id)
+
+    def sent_since(self, seen: int) -> list[SentMessage]:
+        """Messages the bot created after the first `seen` (cheap to call often: a load
+        driver reads what is new without copying everything each time)."""
+        with self._lock:
+            return self._sent[seen:]
 
     def edits(self, chat_id: ChatRef | None = None) -> list[SentMessage]:
         """Successful editMessageText/editMessageReplyMarkup calls, in order."""
@@ -1195,6 +1246,7 @@ class FakeTelegramServer:
             self._rate_windows.clear()
             self._rate_limited = 0
             self._fault_counts.clear()
+            self._update_deliveries.clear()
 
     # ------------------------------------------------------------------ test side: waiting
 
@@ -1232,6 +1284,15 @@ class FakeTelegramServer:
             lambda: self._messages_report(cid, count, timeout, thread_id),
         )
         return self.sent_messages(cid, thread_id)
+
+    def wait_until_answered(self, timeout: float = 15.0) -> None:
+        """Block until every request but the long polls has been answered and recorded: a
+        call held by a time-out fault shows in :meth:`calls` only once it is answered."""
+        self._wait_until(
+            lambda: self._answering == 0,
+            timeout,
+            lambda: f"{self._answering} request(s) still unanswered after {timeout}s",
+        )
 
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[ApiCall]:
         """Block until ``method`` has been called (answered) at least ``count`` times."""
@@ -2135,8 +2196,11 @@ class FakeTelegramServer:
                         "Conflict: terminated by other getUpdates request; make sure that only "
                         "one bot instance is running",
                     )
-                batch = [u for u in self._pending if self._allowed(u, self._allowed_updates)]
-                batch = [json.loads(json.dumps(u)) for u in batch[:limit]]
+                batch = list(itertools.islice(
+                    (u for u in self._pending if self._allowed(u, self._allowed_updates)),
+                    limit))
+                batch = [json.loads(json.dumps(u)) for u in batch]
+                self._update_deliveries.update(u["update_id"] for u in batch)
             remaining = deadline - time.monotonic()
             if batch or remaining <= 0 or self._closing.is_set():
                 self._waiters.discard(waiter)
@@ -2195,22 +2259,47 @@ class FakeTelegramServer:
         return info
 
     async def _webhook_worker(self) -> None:
-        """Push pending updates to the webhook one at a time, in order, with retries."""
+        """Push pending updates to the webhook as Telegram does: up to ``max_connections`` at
+        once, but one chat's updates one at a time and in order (the next only once the
+        webhook answered the previous one), each with retries."""
+        in_flight: dict[int, asyncio.Task[None]] = {}  # update_id → its delivery
+        busy: dict[int, int] = {}  # update_id → the chat it holds
         while not self._closing.is_set():
             waiter = self._new_waiter()
+            started = False
             with self._lock:
-                update = None
                 webhook = dict(self._webhook) if self._webhook and self._webhook_delivery else None
                 if webhook is not None:
                     allowed = self._allowed_updates
                     # Updates the bot did not ask for are dropped, as Telegram never sends them.
                     self._pending = [u for u in self._pending if self._allowed(u, allowed)]
-                    update = self._pending[0] if self._pending else None
-            if update is None or webhook is None:
-                await self._await_waiter(waiter, None)
+                    room = int(webhook.get("max_connections") or 40) - len(in_flight)
+                    held = set(busy.values())
+                    for update in self._pending:
+                        if room <= 0:
+                            break
+                        chat = _update_chat(update)
+                        if update["update_id"] in in_flight or chat in held:
+                            held.add(chat)  # a later update of a waiting chat waits too
+                            continue
+                        held.add(chat)
+                        busy[update["update_id"]] = chat
+                        in_flight[update["update_id"]] = asyncio.create_task(
+                            self._deliver(update, webhook))
+                        room -= 1
+                        started = True
+            if started:
+                self._waiters.discard(waiter)
                 continue
+            done_or_woken = [waiter, *in_flight.values()]
+            await asyncio.wait(done_or_woken, return_when=asyncio.FIRST_COMPLETED)
             self._waiters.discard(waiter)
-            await self._deliver(update, webhook)
+            for update_id, task in list(in_flight.items()):
+                if task.done():
+                    del in_flight[update_id]
+                    busy.pop(update_id, None)
+        for task in in_flight.values():
+            task.cancel()
 
     async def _deliver(self, update: dict[str, Any], webhook: dict[str, Any]) -> None:
         assert self._http is not None
@@ -2319,3 +2408,17 @@ def _set_or_pop(target: dict[str, Any], key: str, value: Any) -> None:
 
 def _param_chat(params: dict[str, Any]) -> Any:
     return params.get("chat_id")
+
+
+def _update_chat(update: dict[str, Any]) -> int:
+    """The chat an update belongs to (Telegram delivers one chat's updates in order)."""
+    for kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        if isinstance(update.get(kind), dict):
+            return int(update[kind]["chat"]["id"])
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict):
+            return int(message["chat"]["id"])
+        return int(query["from"]["id"])
+    return 0

@@ -21,10 +21,12 @@ from storage import (
     EscalationRecord,
     EscalationStatus,
     InteractionRecord,
+    StaffSessionRecord,
     StateRecord,
     TaskKind,
     TaskPriority,
     TaskRecord,
+    TaskStatus,
     TopicRecord,
     WebMessageRecord,
 )
@@ -110,6 +112,47 @@ def test_cases_interactions_consent_tasks_and_audit(store):
     with store() as uow:
         assert uow.tasks.unnotified() == []
         assert [t.id for t in uow.tasks.open()] == [task.id]
+        assert uow.tasks.done(task.id).status == TaskStatus.OPEN  # as it was
+        assert uow.tasks.done(987654) is None
+        uow.commit()
+    with store() as uow:
+        assert uow.tasks.open() == []
+
+
+def test_dashboard_logins_and_sessions(store):
+    with store() as uow:
+        sara = uow.counselors.add(CounselorRecord("Sara Peeters", CounselorRole.COUNSELOR, NOW,
+                                                  login="sara", password_hash="$argon2id$x"))
+        uow.staff_sessions.add(StaffSessionRecord("a" * 64, sara.id, "csrf", NOW, NOW,
+                                                  NOW + timedelta(hours=12)))
+        uow.staff_sessions.add(StaffSessionRecord("b" * 64, sara.id, "csrf2", NOW, NOW,
+                                                  NOW + timedelta(minutes=1)))
+        uow.commit()
+    with store() as uow:
+        found = uow.counselors.by_login(" Sara")
+        assert found == sara and uow.counselors.get(sara.id) == sara
+        assert uow.counselors.by_login("nobody") is None and uow.counselors.get(999) is None
+        found.active, found.password_hash = False, "$argon2id$y"
+        uow.counselors.save(found)
+        session = uow.staff_sessions.get("a" * 64)
+        assert session is not None and session.csrf_token == "csrf"
+        session.last_seen_at = NOW + timedelta(minutes=5)
+        uow.staff_sessions.save(session)
+        assert uow.staff_sessions.delete_expired(NOW + timedelta(minutes=2)) == 1
+        uow.commit()
+    with store() as uow:
+        again = uow.counselors.get(sara.id)
+        assert again is not None and not again.active and again.password_hash == "$argon2id$y"
+        assert uow.staff_sessions.get("b" * 64) is None
+        kept = uow.staff_sessions.get("a" * 64)
+        assert kept is not None and kept.last_seen_at == NOW + timedelta(minutes=5)
+        uow.staff_sessions.delete("a" * 64)
+        uow.commit()
+    with store() as uow:
+        assert uow.staff_sessions.get("a" * 64) is None
+        with pytest.raises(Exception):  # noqa: B017 - each store raises its own kind
+            uow.counselors.add(CounselorRecord("Twin", CounselorRole.COUNSELOR, NOW,
+                                               login="sara"))
 
 
 def test_counselors_are_unique_by_telegram_id(store):
@@ -168,6 +211,10 @@ def test_one_topic_per_client_found_by_thread(store):
         uow.commit()
     with store() as uow:
         assert uow.topics.for_client(client.id).thread_id == 9
+        uow.topics.save(TopicRecord(client.id, -100123, 9, NOW, handled_update=880123456789))
+        uow.commit()
+    with store() as uow:  # a Telegram update id is beyond 32 bits
+        assert uow.topics.by_thread(-100123, 9).handled_update == 880123456789
         uow.topics.forget(client.id)
         uow.commit()
     with store() as uow:
@@ -186,3 +233,43 @@ def test_web_outbox_keeps_messages_until_asked_for(store):
         assert uow.web_outbox.after("tok-b", 0)[0].rtl is True
         assert uow.web_outbox.latest_id("tok-a") == second.id
         assert uow.web_outbox.latest_id("nobody") == 0
+
+
+def test_one_chat_is_handled_by_one_unit_of_work_at_a_time(store):
+    """Two processes (here: threads) with messages of the same chat take turns; other chats
+    do not wait."""
+    import threading
+    import time
+
+    order: list[str] = []
+    holding = threading.Event()
+
+    def first() -> None:
+        with store() as uow:
+            uow.clients.lock("telegram", "555")
+            holding.set()
+            time.sleep(0.5)
+            order.append("first done")
+            uow.commit()
+
+    def second(chat: str) -> None:
+        holding.wait(5)
+        with store() as uow:
+            uow.clients.lock("telegram", chat)
+            order.append(f"{chat} in")
+            uow.commit()
+
+    dialect = getattr(getattr(store, "engine", None), "dialect", None)
+    if dialect is not None and dialect.name == "sqlite":
+        with store() as uow:  # one process: the engine's own per-client locks keep the order
+            uow.clients.lock("telegram", "555")
+        return
+    threads = [threading.Thread(target=first), threading.Thread(target=second, args=("555",)),
+               threading.Thread(target=second, args=("556",))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert order.index("555 in") > order.index("first done")
+    if dialect is not None:  # PostgreSQL: an advisory lock per chat, not a table lock
+        assert order.index("556 in") < order.index("first done"), "another chat does not wait"
