@@ -34,6 +34,7 @@ app.add_typer(i18n_app, name="i18n")
 def _register_planning() -> None:
     from bot.cli_aftercare import case_app, job_app
     from bot.cli_appointments import appointment_app
+    from bot.cli_bench import bench
     from bot.cli_content import content_app
     from bot.cli_demo import demo_data
     from bot.cli_encryption import encryption_app
@@ -44,6 +45,7 @@ def _register_planning() -> None:
     app.add_typer(case_app, name="case")
     app.add_typer(content_app, name="content")
     app.command("demo-data")(demo_data)
+    app.command("bench")(bench)
     app.command("export")(export)
     app.command("forget")(forget)
     app.add_typer(retention_app, name="retention")

@@ -40,8 +40,21 @@ def N_(message: str) -> str:
 @lru_cache(maxsize=64)
 def translations(code: str, locales_dir: Path = LOCALES_DIR, domain: str = DOMAIN
                  ) -> _gettext.NullTranslations:
-    """The compiled catalog for a language; the Dutch source text where none exists."""
-    loaded = Translations.load(str(locales_dir), [code], domain=domain)
+    """The compiled catalog for a language; the Dutch source text where none exists.
+
+    Every turn makes a Translator, and reading a catalog from disk took longer than the rest
+    of a turn: a catalog is read once, and again only when its file changed."""
+    compiled = locales_dir / code / "LC_MESSAGES" / f"{domain}.mo"
+    try:
+        changed = compiled.stat().st_mtime_ns
+    except OSError:
+        changed = 0
+    return _load(code, str(locales_dir), domain, changed)
+
+
+@lru_cache(maxsize=256)
+def _load(code: str, locales_dir: str, domain: str, changed: int) -> _gettext.NullTranslations:
+    loaded = Translations.load(locales_dir, [code], domain=domain)
     if isinstance(loaded, Translations):
         return loaded
     return _gettext.NullTranslations()
