@@ -26,6 +26,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_werkmaat(tmp: Path, *args: str, **env: str) -> subprocess.Popen[bytes]:
+    """`werkmaat run ARGS` with this environment; its output goes to tmp/werkmaat-run.log."""
+    log = (tmp / "werkmaat-run.log").open("ab")
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", *args], cwd=ROOT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Until `url` answers 200; fails at once if the process ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"werkmaat exited early ({process.returncode})"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
 class WerkmaatProcess:
     """`werkmaat run` in a subprocess with its own database, port and environment."""
 

@@ -30,6 +30,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+HOLDS = 40  # clients held at once by one process (see Database.hold_client)
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine whose errors and logs never show the values of a statement: they are what
     clients said and who they are (hide_parameters)."""
@@ -117,6 +120,7 @@ class Database:
         # (up to 100 ms each): under load, threads waited far longer than they worked. One
         # unit of work at a time in the process (SQLite serves one) waits without sleeping.
         self._serial = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        self._holds: Engine | None = None  # see hold_client
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions, self._serial)
@@ -149,7 +153,14 @@ class Database:
         digest = hashlib.blake2b(f"delivery:{channel}:{external_id}".encode(),
                                  digest_size=8).digest()
         key = int.from_bytes(digest, "big", signed=True)
-        with self.engine.connect() as connection:
+        if self._holds is None:
+            # Connections of their own: a hold lasts while the turn runs on another connection
+            # and its replies go out, so holds drawn from the turns' pool could take every
+            # connection and leave the turns they wait for none. Telegram's webhook sends at
+            # most 40 updates at once (its max_connections), which bounds the holds.
+            self._holds = create_engine(self.url, pool_size=2, max_overflow=HOLDS - 2,
+                                        pool_pre_ping=True, hide_parameters=True)
+        with self._holds.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
             connection.commit()
             try:
@@ -163,3 +174,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._holds is not None:
+            self._holds.dispose()
