@@ -90,6 +90,9 @@ class TurnObserver(Protocol):
 STORE_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)  # a database restart takes seconds
 
 
+HOLDS_AT_ONCE = 8  # clients held at once by one process (a database connection each)
+
+
 class ClientHold(Protocol):
     """Keeps other processes from handling a client's messages meanwhile (the store's)."""
 
@@ -107,6 +110,7 @@ class Engine:
                  hold: ClientHold | None = None) -> None:
         self.store = store
         self.hold = hold
+        self._hold_slots: asyncio.Semaphore | None = None  # made in the running loop
         self.observer = observer
         self.nlu = nlu
         self.settings = settings
@@ -126,17 +130,34 @@ class Engine:
             return await self._receive(incoming, channel, alerts)
         # A channel that delivers again (Telegram, after a time-out or a crash) may hand the
         # same message to another worker while this one still answers it: that worker waits
-        # here, then finds the reply sent and sends nothing twice.
-        held = self.hold(incoming.client.channel.value, incoming.client.external_id)
-        try:
-            await asyncio.to_thread(held.__enter__)
-        except Exception:  # the store is away; the turn itself waits for it
-            log.warning("could not hold the client for this delivery", exc_info=True)
-            return await self._receive(incoming, channel, alerts)
-        try:
-            return await self._receive(incoming, channel, alerts)
-        finally:
-            await asyncio.to_thread(held.__exit__, None, None, None)
+        # here, then finds the reply sent and sends nothing twice. Holds are few at a time (a
+        # connection each): the others wait their turn here, not in a thread.
+        if self._hold_slots is None:
+            self._hold_slots = asyncio.Semaphore(HOLDS_AT_ONCE)
+        async with self._hold_slots:
+            held = await self._take_hold(incoming)
+            try:
+                return await self._receive(incoming, channel, alerts)
+            finally:
+                if held is not None:
+                    await asyncio.to_thread(held.__exit__, None, None, None)
+
+    async def _take_hold(self, incoming: Incoming) -> AbstractContextManager[None] | None:
+        """The client held for this delivery; None only if the store stayed away throughout
+        (the turn then waits for the store itself, and order rests on the channel's)."""
+        assert self.hold is not None
+        for wait in (*STORE_WAITS, None):
+            held = self.hold(incoming.client.channel.value, incoming.client.external_id)
+            try:
+                await asyncio.to_thread(held.__enter__)
+                return held
+            except Exception:
+                if wait is None:
+                    log.error("could not hold the client for this delivery", exc_info=True)
+                    return None
+                log.warning("could not hold the client yet; trying again in %.1f s", wait)
+                await asyncio.sleep(wait)
+        return None
 
     async def _receive(self, incoming: Incoming, channel: Channel,
                        alerts: AlertSink | None) -> Reply:

@@ -30,7 +30,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-HOLDS = 40  # clients held at once by one process (see Database.hold_client)
+HOLDS = 8  # connections for holds in one process (see Database.hold_client)
 
 
 def create_db_engine(url: str) -> Engine:
@@ -156,10 +156,11 @@ class Database:
         if self._holds is None:
             # Connections of their own: a hold lasts while the turn runs on another connection
             # and its replies go out, so holds drawn from the turns' pool could take every
-            # connection and leave the turns they wait for none. Telegram's webhook sends at
-            # most 40 updates at once (its max_connections), which bounds the holds.
-            self._holds = create_engine(self.url, pool_size=2, max_overflow=HOLDS - 2,
-                                        pool_pre_ping=True, hide_parameters=True)
+            # connection and leave the turns they wait for none. The engine holds at most a
+            # few clients at once (dialogues.engine.HOLDS_AT_ONCE); more wait for a connection.
+            self._holds = create_engine(self.url, pool_size=HOLDS, max_overflow=0,
+                                        pool_timeout=120, pool_pre_ping=True,
+                                        hide_parameters=True)
         with self._holds.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
             connection.commit()
