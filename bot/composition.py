@@ -72,5 +72,8 @@ def build(settings: Settings, nlu: NLU | None = None) -> Werkmaat:
     voices = speech.languages if settings.voice_notes else ()
     metrics = Metrics(database)
     engine = Engine(database, nlu, replace(settings.dialogue, voice_languages=voices),
-                    observer=metrics, hold=database.hold_client)
+                    observer=metrics,
+                    # several processes only share PostgreSQL; SQLite serves one, which orders
+                    # a client's messages itself
+                    hold=database.hold_client if database.shared else None)
     return Werkmaat(settings, database, nlu, engine, speech, metrics)

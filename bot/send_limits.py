@@ -69,6 +69,11 @@ class TelegramPace:
                 delay = moment - time.time()
             if delay > -LATE:
                 return waited
+            # Only the bot's pace over all chats is booked again: a chat's own slot reached
+            # late keeps that chat under its limit all the same, and booking it again would
+            # push the chat's next message a second out each time (a busy process, late on
+            # every slot, then fell further behind with each message).
+            limits = limits[:1]
         return waited
 
     async def _reserve(self, limits: list[Limit]) -> float:

@@ -59,6 +59,7 @@ STOP_WAIT = 10.0  # on a clean stop, updates being handled get this long to fini
 # backlog (after a restart) handled all at once would make every one of them wait for the
 # database, and none would be confirmed before the next crash.
 HANDLED_AT_ONCE = 16
+SEND_CONNECTIONS = 32  # to the Bot API at once (see build_application)
 BULK_MAX_PAUSE = 10.0  # a scheduled message never waits longer inside one lease
 COMMANDS = (
     ("start", N_("Beginnen of opnieuw beginnen")),
@@ -270,6 +271,10 @@ def build_application(settings: Settings) -> Application:
     if settings.telegram_base_url:
         base = settings.telegram_base_url
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    # httpcore looks at every pooled connection for each request (a system call each): with
+    # python-telegram-bot's 256, a busy bot spent its time there and answers took seconds. A
+    # few dozen connections carry what Telegram allows; a request waits for a free one.
+    builder = builder.connection_pool_size(SEND_CONNECTIONS).pool_timeout(30.0)
     return builder.updater(None).concurrent_updates(True).build()
 
 

@@ -142,6 +142,11 @@ class Database:
         """Re-encrypt every encrypted value under the current (first) key."""
         return encryption.rotate(self.engine, Base.metadata.sorted_tables, batch_size, progress)
 
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may use this store at once (PostgreSQL, not SQLite)."""
+        return self.engine.dialect.name == "postgresql"
+
     @contextmanager
     def hold_client(self, channel: str, external_id: str) -> Iterator[None]:
         """While a client's message is handled and answered, other processes wait to handle
