@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +100,18 @@ def upgrade(url: str, engine: Engine | None = None) -> None:
 def schema_is_current(engine: Engine, url: str) -> bool:
     """Whether the database is at the newest migration."""
     from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == newest(url)
+
+
+@lru_cache(maxsize=8)
+def newest(url: str) -> str | None:
+    """The newest migration this code knows. Reading the migration scripts takes a good part
+    of a second, and /readyz asks on every probe: they do not change while Werkmaat runs."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
 
 class Database:

@@ -21,8 +21,9 @@ For every update:
 * updates from other groups, channels and update kinds the bot does not handle get deliberate
   silence: no call to Telegram other than answering a button press.
 
-A resent update (same update_id) is handled again, and answered again: nothing deduplicates
-updates, so these properties hold for it like for any other.
+A resent update (an update_id already handled for that chat: Telegram delivering again what a
+crash kept it from hearing was handled) changes nothing and gets no second answer: silence is
+the right answer to it. Every other update carries a new, higher update_id, as Telegram's do.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Bot:
     store: UnitOfWorkFactory
     failures: list[BaseException] = field(default_factory=list)
     update_ids: int = 0
+    handled: dict[int, int] = field(default_factory=dict)  # chat → highest update_id fed
 
     def next_id(self) -> int:
         self.update_ids += 1
@@ -144,6 +146,9 @@ async def feed(bot: Bot, raw: dict[str, Any], skip_known_bugs: bool = True) -> N
     update = Update.de_json(copy.deepcopy(raw), bot.application.bot)
     chat = update.effective_chat
     private = chat is not None and chat.type == "private"
+    again = chat is not None and update.update_id <= bot.handled.get(chat.id, -1)
+    if chat is not None:
+        bot.handled[chat.id] = max(update.update_id, bot.handled.get(chat.id, -1))
     held = private and chat is not None and held_by_a_counselor(bot.store, client_key(chat.id))
     bug = known_update_bug(update, held) if skip_known_bugs else None
     if bug is not None:
@@ -162,6 +167,10 @@ async def feed(bot: Bot, raw: dict[str, Any], skip_known_bugs: bool = True) -> N
     if query is not None and query.data:
         assert query.id in bot.api.answered_callbacks(since), "a button press left unanswered"
     reaches_engine = private and (update.message or update.edited_message or query)
+    if reaches_engine and again:  # delivered again: handled before, so not answered twice
+        assert chat is not None
+        assert not bot.api.to_chat(chat.id, since), f"{raw} was answered a second time"
+        return
     if reaches_engine:
         assert chat is not None
         to_client = bot.api.to_chat(chat.id, since)
@@ -239,7 +248,7 @@ def next_update(draw: st.DrawFn, bot: Bot, previous: dict[str, Any] | None) -> d
         thread = draw(st.sampled_from(topics), label="topic")
         return {"update_id": bot.next_id(),
                 "message": draw(message(COUNSELOR_CHAT, thread=thread))}
-    return draw(telegram_update(draw(st.integers(1, 6), label="update id")))
+    return draw(telegram_update(bot.next_id()))
 
 
 async def session(data: st.DataObject) -> None:
