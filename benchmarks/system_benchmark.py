@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,7 @@ from benchmarks.machine import describe  # noqa: E402
 from benchmarks.nlu_benchmark import measure_embedded, percentile  # noqa: E402
 from nlu.training_data import load_split  # noqa: E402
 from tests.fake_telegram import FakeTelegramServer, SentMessage, User  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
 THINK = 2.0  # seconds a client takes at least to read a question and answer it
@@ -74,12 +74,6 @@ WALK: list[tuple[str, str | None]] = [
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
