@@ -389,6 +389,16 @@ def scheduled_statuses(url: str, ids: list[int]) -> Counter[str]:
     return statuses
 
 
+def wait_until_sent(url: str, rows: list[int], timeout: float = 60) -> None:
+    """Until every row is sent, then a few more dispatcher rounds: nothing is sent twice."""
+    deadline = time.monotonic() + timeout
+    while scheduled_statuses(url, rows)["sent"] < len(rows):
+        assert time.monotonic() < deadline, (
+            f"reminders not all sent: {scheduled_statuses(url, rows)}")
+        time.sleep(0.2)
+    time.sleep(1.5)
+
+
 def scheduled_received(server: FakeTelegramServer, user: User) -> Counter[str]:
     """The notice, its calendar file and the reminders that reached one chat, counted."""
     got: Counter[str] = Counter()
@@ -476,12 +486,7 @@ def test_twenty_sigkills_lose_nothing_and_double_only_in_the_window(telegram, tm
                     restart_times.append(time.monotonic() - began)
                 for outcome in outcomes:
                     outcome.result()
-            deadline = time.monotonic() + 60
-            while scheduled_statuses(url, rows)["sent"] < len(rows):
-                assert time.monotonic() < deadline, (
-                    f"reminders not all sent: {scheduled_statuses(url, rows)}")
-                time.sleep(0.2)
-            time.sleep(1.5)  # a few more dispatcher rounds: nothing is sent twice
+            wait_until_sent(url, rows)
         finally:
             werkmaat.stop()
             figures.add(call_figures(telegram))
@@ -607,12 +612,7 @@ def test_postgres_going_away_mid_traffic_loses_no_message(outage, postgres_url, 
                 sent_during = sum(w.sent for w in walkers) - sent_before
                 for outcome in outcomes:
                     outcome.result()
-            deadline = time.monotonic() + 60
-            while scheduled_statuses(postgres_url, rows)["sent"] < len(rows):
-                assert time.monotonic() < deadline, (
-                    f"reminders not all sent: {scheduled_statuses(postgres_url, rows)}")
-                time.sleep(0.2)
-            time.sleep(1.5)  # a few more dispatcher rounds: nothing is sent twice
+            wait_until_sent(postgres_url, rows)
             assert werkmaat.proc is not None and werkmaat.proc.poll() is None, "still running"
         finally:
             werkmaat.stop()

@@ -31,6 +31,7 @@ from tests.e2e.test_faults import (
     scheduled_received,
     scheduled_statuses,
     transcript,
+    wait_until_sent,
 )
 from tests.e2e.test_telegram_process import TOKEN
 from tests.fake_telegram import FakeTelegramServer, SentMessage
@@ -127,13 +128,8 @@ def test_three_workers_keep_each_clients_order_and_lose_nothing(postgres_url, tm
             for walker in walkers:  # all at once
                 walker.begin()
             walk_all(telegram, walkers, timeout=240)
-            deadline = time.monotonic() + 60
-            while scheduled_statuses(postgres_url, rows)["sent"] < len(rows):
-                assert time.monotonic() < deadline, (
-                    f"reminders not all sent: {scheduled_statuses(postgres_url, rows)}")
-                time.sleep(0.2)
+            wait_until_sent(postgres_url, rows)
             took = time.monotonic() - began
-            time.sleep(1.5)  # a few more dispatcher rounds: nothing is sent twice
             handled = [messages_in(w.url) for w in workers]
         finally:
             for worker in workers:
